@@ -46,7 +46,8 @@ def row_to_cut(row: dict[str, Any], recording: Recording | None = None, cut_id: 
         recording = Recording(id=cid, sources=[AudioSource(type="file", channels=[0], source=str(row["audio_filepath"]))],
                               sampling_rate=sr, num_samples=round(total * sr), duration=total)
     custom = {k: v for k, v in row.items() if k not in NEMO_CORE_FIELDS and k not in ("entities", "cut_id")}
-    custom[_ROW_HAD_OFFSET] = "offset" in row
+    if "offset" not in row:  # only the exception is recorded, so cuts from elsewhere come back unchanged
+        custom[_ROW_HAD_OFFSET] = False
     if "cut_id" in row:
         custom["cut_id"] = row["cut_id"]
     if entities:

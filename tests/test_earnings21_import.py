@@ -1,0 +1,174 @@
+"""The Earnings-21 reader and importer, on synthetic files and on the real text in ../shared/earnings21."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from finparakeet.data.earnings21 import (
+    NlpToken, import_earnings21, list_calls, list_systems, load_call, load_hypothesis, nlp_text, read_nlp,
+)
+from finparakeet.data.nemo_manifest import cut_to_row, row_to_cut
+from finparakeet.entities import parse_entities, span_errors
+
+EARNINGS21 = Path(os.environ.get("FINPARAKEET_EARNINGS21", Path(__file__).resolve().parents[2] / "shared" / "earnings21"))
+HEADER = "token|speaker|ts|endTs|punctuation|case|tags|wer_tags"
+
+
+def _tiny_root(tmp_path: Path) -> Path:
+    """A two-call Earnings-21 folder in the real layout, with the real data's quirks (CRLF, empty token)."""
+    refs = tmp_path / "transcripts" / "nlp_references"
+    tags = tmp_path / "transcripts" / "wer_tags"
+    refs.mkdir(parents=True)
+    tags.mkdir(parents=True)
+    lines = [HEADER,
+             "Revenue|0||||UC|[]|[]",
+             "was|0||||LC|[]|[]",
+             "$4.2|0||||LC|['0:MONEY']|['0']",
+             "billion |0|||,|LC|[]|['0']",  # stray space, as in the real data
+             "up|0||||LC|[]|[]",
+             "12.5%|0|||.|LC|['1:PERCENT']|['1', '2']",
+             "|0|||.|CA|['3:CARDINAL']|['3']",  # an empty token: its entity cannot be a span
+             "Thanks|1|||!|UC|[]|['4']"]
+    (refs / "100.nlp").write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    (refs / "200.nlp").write_text("\n".join([HEADER, "Hello|0||||UC|[]|[]"]) + "\n")
+    (tags / "100.wer_tag.json").write_text(json.dumps(
+        {"0": {"entity_type": "MONEY"}, "1": {"entity_type": "PERCENT"}, "2": {"entity_type": "CARDINAL"},
+         "3": {"entity_type": "CARDINAL"}, "9": {"entity_type": "ORG"}}))  # 4 is missing; 9 never occurs
+    (tmp_path / "earnings21-file-metadata.csv").write_text(
+        "file_id,audio_length,sample_rate,company_name,financial_quarter,sector,speaker_switches,unique_speakers,"
+        "curator_id\n100,12.5,24000,Acme,3,Tech,2,2,1\n200,3.0,16000,Beta,1,Tech,1,1,1\n")
+    out = tmp_path / "output"
+    (out / "google").mkdir(parents=True)
+    (out / "rev" / "espnet" / "nlp").mkdir(parents=True)
+    (out / "google" / "100.nlp").write_text("token|speaker|ts|endTs|punctuation|case|tags\n"
+                                            "Revenue|1|0.1|0.5|||\nwas|1|0.5|0.7|.||\n")
+    (out / "rev" / "espnet" / "nlp" / "100.nlp").write_text("token|speaker|ts|endTs|punctuation|case|tags\n"
+                                                            "revenue|||||LC|\n")
+    return tmp_path
+
+
+def test_read_nlp_and_text_spans(tmp_path):
+    root = _tiny_root(tmp_path)
+    tokens = read_nlp(root / "transcripts" / "nlp_references" / "100.nlp")
+    assert len(tokens) == 8
+    assert tokens[3] == NlpToken("billion", "0", None, None, ",", "LC", [], ["0"])
+    assert tokens[4].wer_tags == [] and tokens[5].tags == ["1:PERCENT"] and tokens[5].wer_tags == ["1", "2"]
+    text, spans = nlp_text(tokens)
+    assert text == "Revenue was $4.2 billion, up 12.5%.. Thanks!"
+    assert [text[a:b] for a, b in spans] == ["Revenue", "was", "$4.2", "billion", "up", "12.5%", "", "Thanks"]
+    hyp = read_nlp(root / "output" / "google" / "100.nlp")  # 7 columns
+    assert hyp[0].ts == 0.1 and hyp[1].end_ts == 0.7 and hyp[1].wer_tags == []
+
+
+@pytest.mark.parametrize("bad, what", [("a|b|c", "columns"), ("x|0||||LC|['0'|[]", "x|0")])
+def test_read_nlp_malformed_line_names_file_and_line(tmp_path, bad, what):
+    path = tmp_path / "bad.nlp"
+    path.write_text(f"{HEADER}\nok|0||||LC|[]|[]\n{bad}\n")
+    with pytest.raises(ValueError, match=rf"bad\.nlp:3: .*{what}"):
+        read_nlp(path)
+
+
+def test_load_call_entities(tmp_path):
+    call = load_call(_tiny_root(tmp_path), "100")
+    got = {(e.source, e.category, e.text) for e in call.entities}
+    assert got == {("earnings21:0", "MONEY", "$4.2 billion"), ("earnings21:1", "PERCENT", "12.5%"),
+                   ("earnings21:2", "CARDINAL", "12.5%"), ("earnings21:4", "UNKNOWN", "Thanks")}
+    assert not span_errors(call.text, call.entities)
+    assert call.metadata["dropped_entities"] == ["3"]
+    assert "entity 4" in call.metadata["warnings"][0]
+    assert call.metadata["company_name"] == "Acme" and call.metadata["sample_rate"] == 24000
+
+
+def test_systems_and_hypotheses(tmp_path):
+    root = _tiny_root(tmp_path)
+    assert list_calls(root) == ["100", "200"]
+    assert list_systems(root) == ["google", "rev/espnet/nlp"]
+    assert load_hypothesis(root, "google", "100") == "Revenue was."
+    assert load_hypothesis(root, "rev/espnet/nlp", "100") == "revenue"
+    with pytest.raises(FileNotFoundError, match="google"):
+        load_hypothesis(root, "google", "200")
+
+
+def test_import_with_and_without_audio(tmp_path):
+    root = _tiny_root(tmp_path)
+    media = tmp_path / "media_in"
+    media.mkdir()
+    sf.write(media / "200.wav", np.zeros(8000 * 2, dtype="float32"), 8000)
+    cuts = import_earnings21(root, media_dir=media).to_eager()
+    c100, c200 = cuts["100"], cuts["200"]
+    # No audio for 100: the recording describes the absent file from the metadata CSV.
+    assert c100.recording.sources[0].source == str(media / "100.mp3")
+    assert c100.duration == 12.5 and c100.recording.sampling_rate == 24000
+    assert not Path(c100.recording.sources[0].source).exists()
+    sup = c100.supervisions[0]
+    assert sup.text.startswith("Revenue was $4.2 billion") and sup.duration == c100.duration
+    assert not span_errors(sup.text, parse_entities(sup.custom["entities"]))
+    # Audio for 200: the real header wins over the CSV.
+    assert c200.recording.sampling_rate == 8000 and c200.duration == 2.0
+    assert c200.load_audio().shape == (1, 16000)
+    # The cut goes through a NeMo row and back unchanged.
+    back = row_to_cut(cut_to_row(c100))
+    assert back.supervisions[0].text == sup.text and back.supervisions[0].custom == sup.custom
+
+
+# ---- the real data --------------------------------------------------------------------------------------------
+
+needs_earnings21 = pytest.mark.skipif(not (EARNINGS21 / "transcripts").is_dir(),
+                                      reason=f"Earnings-21 text not found at {EARNINGS21} "
+                                             f"(set FINPARAKEET_EARNINGS21 to its folder)")
+
+
+@pytest.fixture(scope="module")
+def real_cuts():
+    return import_earnings21(EARNINGS21).to_eager()
+
+
+def _entity_ids_on_words(nlp_path: Path) -> set[str]:
+    """Independent oracle: the entity ids that tag at least one non-empty token, read straight from the file."""
+    ids = set()
+    for line in nlp_path.read_text(encoding="utf-8").splitlines()[1:]:
+        cols = line.split("|")
+        if cols[0].strip():
+            ids.update(ast.literal_eval(cols[7]))
+    return ids
+
+
+@needs_earnings21
+def test_real_calls_all_load_with_exact_spans(real_cuts):
+    assert len(real_cuts) == 44 == len(list_calls(EARNINGS21))
+    total = 0
+    for cut in real_cuts:
+        sup = cut.supervisions[0]
+        entities = parse_entities(sup.custom["entities"])
+        assert not span_errors(sup.text, entities), cut.id
+        assert 2000 < len(sup.text.split()) < 20000, cut.id
+        ids = _entity_ids_on_words(EARNINGS21 / "transcripts" / "nlp_references" / f"{cut.id}.nlp")
+        assert {e.source.split(":", 1)[1] for e in entities} == ids, cut.id
+        assert len(entities) == len(ids)
+        sidecar = json.loads((EARNINGS21 / "transcripts" / "wer_tags" / f"{cut.id}.wer_tag.json").read_text())
+        for e in entities:
+            eid = e.source.split(":", 1)[1]
+            if eid in sidecar:
+                assert e.category == sidecar[eid]["entity_type"]
+            assert e.text.strip() == e.text and e.text
+        assert cut.duration == pytest.approx(sup.custom["earnings21"]["audio_length"], abs=1e-3)
+        total += len(entities)
+    assert total > 30000
+
+
+@needs_earnings21
+def test_real_known_span_and_hypotheses():
+    call = load_call(EARNINGS21, "4320211")
+    assert call.text.startswith("Good morning ladies and gentlemen, and welcome to the Monro Inc")
+    assert ("DATE", "the third quarter Fiscal 2020") in {(e.category, e.text) for e in call.entities}
+    systems = list_systems(EARNINGS21)
+    assert {"google", "amazon", "rev/espnet/nlp", "kaldi_org/librispeech/nlp"} <= set(systems)
+    hyp = load_hypothesis(EARNINGS21, "rev/espnet/nlp", "4320211")
+    assert hyp.startswith("good morning ladies and gentlemen") and len(hyp.split()) > 5000
