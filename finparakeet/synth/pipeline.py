@@ -1,0 +1,254 @@
+"""Synthetic speech end to end: plan every utterance from the seed, render audio in parallel, write cuts and manifests.
+
+Planning (texts, splits, voices, augmentation choices) runs in one process and draws each utterance's choices from
+RNGs keyed by ``(seed, purpose, index)``; workers only render what the plan says. So the same seed gives the same
+files whatever the number of workers, and a plan can be inspected or tested without making a sound.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import multiprocessing as mp
+import random
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import Any, Sequence
+
+import soundfile as sf
+from lhotse import CutSet, MonoCut, Recording
+from tqdm.auto import tqdm
+
+from finparakeet.data.nemo_manifest import cuts_to_nemo_manifest, row_to_cut
+from finparakeet.entities import EntitySpan
+from finparakeet.lexicon import Lexicon, load_lexicon
+from finparakeet.synth.augment import AugmentSpec, add_noise, choose_augmentation, sox_effects
+from finparakeet.synth.config import SynthConfig
+from finparakeet.synth.general import load_general_sentences
+from finparakeet.synth.pools import LexiconPools
+from finparakeet.synth.templates import load_templates
+from finparakeet.synth.text import FinanceTextGenerator, Utterance
+from finparakeet.synth.tts import TTSConfig, Voice, check_tools, choose_voice, synthesize
+from finparakeet.synth.verbalize import verbalize
+
+__all__ = ["SPLITS", "UtteranceSpec", "Plan", "split_counts", "plan_utterances", "render", "synthesize_corpus",
+           "unseen_share", "write_cuts"]
+
+SPLITS = ("train", "dev", "test")
+
+
+@dataclass(frozen=True)
+class UtteranceSpec:
+    """Everything needed to render one utterance, decided up front."""
+
+    id: str
+    index: int
+    split: str
+    corpus: str  # "finance" | "general"
+    utterance: Utterance
+    voice: Voice
+    augment: AugmentSpec
+
+
+@dataclass(frozen=True)
+class Plan:
+    specs: tuple[UtteranceSpec, ...]
+    heldout_ids: frozenset[str]
+
+
+def _rng(seed: int, purpose: str, index: int | str = "") -> random.Random:
+    # str seeds are hashed with SHA-512 by `random`, so they are stable across runs and machines.
+    return random.Random(f"{seed}/{purpose}/{index}")
+
+
+def split_counts(n: int, fractions: Sequence[float]) -> list[int]:
+    """Utterances per split: rounded shares, each non-empty split getting at least one when ``n`` allows."""
+    counts = [int(round(n * f)) for f in fractions]
+    for i, f in enumerate(fractions):
+        if f > 0 and counts[i] == 0 and n >= sum(1 for x in fractions if x > 0):
+            counts[i] = 1
+    while sum(counts) > n:
+        counts[counts.index(max(counts))] -= 1
+    counts[0] += n - sum(counts)
+    return counts
+
+
+def _lexicon_unseen(e: EntitySpan, train_ids: set[str]) -> bool:
+    return bool(e.source) and not e.source.startswith("pattern:") and e.source not in train_ids
+
+
+def unseen_share(utterances: Sequence[Utterance], train_ids: set[str]) -> float:
+    """Share of the entities of ``utterances`` built from lexicon entries not in ``train_ids``."""
+    ents = [e for u in utterances for e in u.entities]
+    return sum(_lexicon_unseen(e, train_ids) for e in ents) / len(ents) if ents else 0.0
+
+
+def _with_seen(u: Utterance, train_ids: set[str], train_surfaces: set[tuple[str, str]]) -> Utterance:
+    """Mark each entity: lexicon entries are seen when train used them, patterns when train has the same text."""
+    ents = tuple(replace(e, seen=((e.category, e.text) in train_surfaces) if (e.source or "").startswith("pattern:")
+                         else e.source in train_ids) for e in u.entities)
+    return replace(u, entities=ents)
+
+
+def plan_utterances(cfg: SynthConfig, lexicon: Lexicon | None = None) -> Plan:
+    """Decide every utterance's split, text, voice and augmentation for ``cfg.seed``."""
+    seed = cfg.seed
+    counts = split_counts(cfg.num_utterances, (cfg.splits.train, cfg.splits.dev, cfg.splits.test))
+    splits = [s for s, c in zip(SPLITS, counts) for _ in range(c)]
+    kinds = [cfg.corpus if cfg.corpus != "mixed" else
+             ("finance" if _rng(seed, "corpus", i).random() < cfg.mixed_finance_share else "general")
+             for i in range(len(splits))]
+
+    gen: FinanceTextGenerator | None = None
+    heldout: frozenset[str] = frozenset()
+    if "finance" in kinds:
+        pools = LexiconPools.build(lexicon or load_lexicon(cfg.lexicon_dir), cfg.splits.heldout_fraction,
+                                   _rng(seed, "heldout"))
+        gen = FinanceTextGenerator(load_templates(cfg.templates_path), pools, cfg.text)
+        heldout = pools.heldout_ids
+    general_pool: dict[str, list[str]] = {}
+    if "general" in kinds:
+        sentences = list(load_general_sentences(cfg.general))
+        _rng(seed, "general").shuffle(sentences)
+        # Split the sentences themselves, so no test sentence is ever heard in train.
+        n_train = int(len(sentences) * cfg.splits.train)
+        n_dev = int(len(sentences) * cfg.splits.dev)
+        general_pool = {"train": sentences[:n_train], "dev": sentences[n_train:n_train + n_dev],
+                        "test": sentences[n_train + n_dev:]}
+
+    texts: list[Utterance | None] = [None] * len(splits)
+    for i, (split, kind) in enumerate(zip(splits, kinds)):
+        if kind == "general":
+            rng = _rng(seed, "text", i)
+            label = rng.choice(general_pool[split] or general_pool["train"])
+            texts[i] = Utterance(label, verbalize(label, rng))
+    # Train first: what train uses decides what counts as unseen in dev and test.
+    train_ids: set[str] = set()
+    test_so_far: list[Utterance] = []
+    for split in SPLITS:
+        for i in (i for i, s in enumerate(splits) if s == split and kinds[i] == "finance"):
+            assert gen is not None
+            rng = _rng(seed, "text", i)
+            if split == "train":
+                u = gen.generate(rng, 0.0)
+                train_ids.update(e.source for e in u.entities if e.source and not e.source.startswith("pattern:"))
+            elif split == "dev":
+                u = gen.generate(rng, cfg.splits.dev_unseen_prob)
+            else:
+                u = _test_utterance(gen, rng, cfg, train_ids, test_so_far)
+                test_so_far.append(u)
+            texts[i] = u
+    train_surfaces = {(e.category, e.text) for s, u in zip(splits, texts) if s == "train" and u for e in u.entities}
+
+    specs = []
+    for i, (split, kind, u) in enumerate(zip(splits, kinds, texts)):
+        assert u is not None
+        specs.append(UtteranceSpec(
+            id=f"{cfg.corpus}-{seed}-{i:06d}", index=i, split=split, corpus=kind,
+            utterance=_with_seen(u, train_ids, train_surfaces),
+            voice=choose_voice(cfg.tts, _rng(seed, "voice", i)),
+            augment=choose_augmentation(cfg.augment, _rng(seed, "augment", i))))
+    return Plan(tuple(specs), heldout)
+
+
+def _test_utterance(gen: FinanceTextGenerator, rng: random.Random, cfg: SynthConfig, train_ids: set[str],
+                    so_far: list[Utterance]) -> Utterance:
+    """A test sentence that keeps the running unseen share at or above the target (best of ``max_tries``)."""
+    best, best_share = None, -1.0
+    for _ in range(max(cfg.splits.max_tries, 1)):
+        u = gen.generate(rng, cfg.splits.test_unseen_prob)
+        share = unseen_share([*so_far, u], train_ids)
+        if share >= cfg.splits.unseen_share:
+            return u
+        if share > best_share:
+            best, best_share = u, share
+    assert best is not None
+    return best
+
+
+def render(spec: UtteranceSpec, audio_dir: str, tts: TTSConfig) -> Recording:
+    """Synthesise, perturb and write one utterance's audio (16-bit WAV); its Lhotse recording."""
+    samples = synthesize(spec.utterance.spoken, spec.voice, sox_effects(spec.augment), tts)
+    samples = add_noise(samples, spec.augment)
+    path = Path(audio_dir) / spec.split / f"{spec.id}.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, samples, tts.sample_rate, subtype="PCM_16")
+    return Recording.from_file(path, recording_id=spec.id)
+
+
+def _to_cut(spec: UtteranceSpec, rec: Recording) -> MonoCut:
+    u = spec.utterance
+    row: dict[str, Any] = {"audio_filepath": rec.sources[0].source, "duration": rec.duration, "text": u.label,
+                           "entities": [e.to_dict() for e in u.entities], "spoken": u.spoken,
+                           "voice": spec.voice.to_dict(), "augmentation": spec.augment.to_dict(),
+                           "split": spec.split, "corpus": spec.corpus}
+    return row_to_cut(row, recording=rec, cut_id=spec.id)
+
+
+def write_cuts(cuts: Sequence[MonoCut], path: str | Path) -> Path:
+    """A Lhotse ``.jsonl.gz`` CutSet (the lines ``CutSet.to_file`` writes) with a zero gzip timestamp, so the same
+    cuts give the same bytes; ``to_file`` stamps the current time into the gzip header."""
+    lines = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in CutSet.from_cuts(cuts).to_dicts())
+    Path(path).write_bytes(gzip.compress(lines.encode("utf-8"), mtime=0))
+    return Path(path)
+
+
+def _render_all(specs: Sequence[UtteranceSpec], audio_dir: str, cfg: SynthConfig) -> list[Recording]:
+    fn = partial(render, audio_dir=audio_dir, tts=cfg.tts)
+    bar = partial(tqdm, total=len(specs), desc="synthesising", unit="utt", disable=not cfg.progress)
+    workers = min(cfg.workers, len(specs))
+    if workers <= 1:
+        return list(bar(map(fn, specs)))
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None  # fork: no re-import per worker
+    chunk = max(1, min(8, len(specs) // (workers * 4)))
+    with ProcessPoolExecutor(workers, mp_context=ctx) as ex:
+        return list(bar(ex.map(fn, specs, chunksize=chunk)))
+
+
+def _summary(cfg: SynthConfig, plan: Plan, cuts: dict[str, list[MonoCut]]) -> dict[str, Any]:
+    def ents(split: str) -> list[dict[str, Any]]:
+        return [e for c in cuts[split] for e in c.supervisions[0].custom.get("entities", [])]
+
+    test_ents = ents("test")
+    lexicon_unseen = [e for e in test_ents if e.get("seen") is False and not str(e.get("source")).startswith("pattern:")]
+    voices = sorted({c.supervisions[0].custom["voice"]["name"] for cs in cuts.values() for c in cs})
+    augmented = sum(bool(c.supervisions[0].custom["augmentation"]) for cs in cuts.values() for c in cs)
+    return {
+        "corpus": cfg.corpus,
+        "seed": cfg.seed,
+        "hours": round(sum(c.duration for cs in cuts.values() for c in cs) / 3600, 4),
+        "hours_per_split": {s: round(sum(c.duration for c in cuts[s]) / 3600, 4) for s in SPLITS},
+        "utterances": {s: len(cuts[s]) for s in SPLITS},
+        "voices": {"distinct": len(voices), "names": voices},
+        "augmented_share": round(augmented / max(sum(len(cs) for cs in cuts.values()), 1), 4),
+        "entities_per_category": {s: dict(sorted(Counter(e["category"] for e in ents(s)).items())) for s in SPLITS},
+        # The issue's figure: test entities built from lexicon entries that train never used.
+        "unseen_share": round(len(lexicon_unseen) / len(test_ents), 4) if test_ents else 0.0,
+        # Looser: any test entity whose lexicon entry or exact written text train never had.
+        "unseen_any_share": round(sum(e.get("seen") is False for e in test_ents) / len(test_ents), 4)
+        if test_ents else 0.0,
+        "heldout_lexicon_entries": len(plan.heldout_ids),
+        "config": cfg.to_dict(),
+    }
+
+
+def synthesize_corpus(cfg: SynthConfig, lexicon: Lexicon | None = None) -> dict[str, Any]:
+    """Plan, render and write ``cfg.output_dir``: audio/, {train,dev,test}_cuts.jsonl.gz, {..}_manifest.json,
+    summary.json. Returns the summary."""
+    check_tools(cfg.tts)
+    out = Path(cfg.output_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    plan = plan_utterances(cfg, lexicon)
+    recordings = _render_all(plan.specs, str(out / "audio"), cfg)
+    cuts: dict[str, list[MonoCut]] = {s: [] for s in SPLITS}
+    for spec, rec in zip(plan.specs, recordings):
+        cuts[spec.split].append(_to_cut(spec, rec))
+    for split in SPLITS:
+        write_cuts(cuts[split], out / f"{split}_cuts.jsonl.gz")
+        cuts_to_nemo_manifest(cuts[split], out / f"{split}_manifest.json")
+    summary = _summary(cfg, plan, cuts)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return summary
