@@ -1,0 +1,113 @@
+"""Library entry points: score a manifest, cuts + hypotheses, or Earnings-21, and get the report dict.
+
+All of them run the same ``EntityMetric`` the validation loop uses, then add the input bookkeeping:
+``num_rows_scored``, ``num_skipped`` and ``skipped`` (``[{"source", "line", "id", "reason"}]``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from finparakeet.scoring.inputs import (ScoringItem, Skipped, iter_earnings21, normalise_system, read_cuts,
+                                        read_manifest)
+from finparakeet.scoring.keyphrases import read_bias_list
+from finparakeet.scoring.metrics import DEFAULT_CATEGORIES, EntityMetric
+from finparakeet.scoring.tagger import FinanceTagger
+
+BiasList = str | Path | Sequence[str] | None
+
+
+def _bias(bias_list: BiasList) -> list[str] | None:
+    if bias_list is None:
+        return None
+    if isinstance(bias_list, (str, Path)):
+        return read_bias_list(bias_list)
+    return list(bias_list)
+
+
+def _categories(items: Iterable[ScoringItem]) -> tuple[str, ...]:
+    # The metric's category vocabulary: the defaults plus whatever the input uses, so nothing lands in OTHER.
+    extra = (e.category for it in items for e in (it.entities or ()))
+    return tuple(dict.fromkeys((*DEFAULT_CATEGORIES, *extra)))
+
+
+def _finish(report: dict[str, Any], skipped: Sequence[Skipped], inputs: dict[str, Any]) -> dict[str, Any]:
+    report["num_rows_scored"] = report["num_utterances"]
+    report["num_skipped"] = len(skipped)
+    report["skipped"] = [s.to_dict() for s in skipped]
+    report["inputs"] = inputs
+    return report
+
+
+def score_items(items: Sequence[ScoringItem], *, bias_list: BiasList = None, normalizer=None,
+                tagger: FinanceTagger | None = None, skipped: Sequence[Skipped] = (),
+                inputs: dict[str, Any] | None = None, alignments: bool = True) -> dict[str, Any]:
+    """Score reference/hypothesis pairs (entities given, or tagged when None) into the report dict."""
+    metric = EntityMetric(normalizer=normalizer, tagger=tagger, bias_list=_bias(bias_list),
+                          categories=_categories(items))
+    metric.update([it.reference for it in items], [it.hypothesis for it in items],
+                  entities=[it.entities for it in items], ids=[it.id for it in items])
+    from finparakeet.scoring.report import build_report
+    report = build_report(metric.counts(), metric.details, alignments=alignments)
+    return _finish(report, skipped, inputs or {})
+
+
+def score_manifest(path: str | Path, **kwargs: Any) -> dict[str, Any]:
+    """A NeMo manifest with ``text``, ``pred_text`` and optional ``entities`` (see ``score_items`` for options)."""
+    items, skipped = read_manifest(path)
+    return score_items(items, skipped=skipped, inputs={"manifest": str(path)}, **kwargs)
+
+
+def score_cuts(cuts_path: str | Path, hypotheses_path: str | Path, **kwargs: Any) -> dict[str, Any]:
+    """Lhotse cuts plus a hypotheses file of ``{"cut_id", "pred_text"}`` lines."""
+    items, skipped = read_cuts(cuts_path, hypotheses_path)
+    return score_items(items, skipped=skipped, inputs={"cuts": str(cuts_path), "hypotheses": str(hypotheses_path)},
+                       **kwargs)
+
+
+def score_earnings21_systems(root: str | Path, systems: Sequence[str], *, calls: Sequence[str] | None = None,
+                             bias_list: BiasList = None, normalizer=None,
+                             alignments: bool = True) -> dict[str, dict[str, Any]]:
+    """One report per system, each call one utterance (id = call id, entities from the NER sidecar).
+
+    Each reference is loaded, normalised and mapped to its entities once and scored against every system.
+    """
+    from finparakeet.data import earnings21 as e21
+
+    call_ids = list(calls) if calls is not None else e21.list_calls(root)
+    loaded, prepared, failed = {}, {}, {}
+    bias = _bias(bias_list)
+    reports = {}
+    for system in systems:
+        metric = None
+        skipped: list[Skipped] = []
+        for cid in call_ids:
+            if cid not in loaded and cid not in failed:
+                try:
+                    loaded[cid] = e21.load_call(root, cid)
+                except (OSError, ValueError, KeyError) as e:
+                    failed[cid] = f"{type(e).__name__}: {e}"
+        for item, skip in iter_earnings21(root, system, [c for c in call_ids if c in loaded], loaded):
+            if skip:
+                skipped.append(skip)
+                continue
+            if metric is None:
+                cats = _categories(ScoringItem("", "", "", loaded[c].entities) for c in loaded)
+                metric = EntityMetric(normalizer=normalizer, bias_list=bias, categories=cats)
+                normalizer = metric.normalizer  # one normaliser (and its tables) for every system
+            if item.id not in prepared:
+                prepared[item.id] = metric.prepare(item.reference, item.entities)
+            metric.update([prepared[item.id]], [item.hypothesis], ids=[item.id])
+        skipped += [Skipped(f"{root}/transcripts/nlp_references/{c}.nlp", None, r, c) for c, r in failed.items()]
+        if metric is None:
+            metric = EntityMetric(normalizer=normalizer, bias_list=bias)
+        from finparakeet.scoring.report import build_report
+        report = build_report(metric.counts(), metric.details, alignments=alignments)
+        reports[system] = _finish(report, skipped, {"earnings21": str(root), "system": normalise_system(system)})
+    return reports
+
+
+def score_earnings21(root: str | Path, system: str, **kwargs: Any) -> dict[str, Any]:
+    """Score one recogniser's output folder (``google``, ``rev/espnet/nlp`` or ``output/google``)."""
+    return score_earnings21_systems(root, [system], **kwargs)[system]

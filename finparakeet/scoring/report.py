@@ -1,0 +1,217 @@
+"""The entity report: a JSON-ready dict (the contract) and its writers (JSON, Markdown, HTML).
+
+Contract (``entity_report.json``)::
+
+    {"wer", "entity_wer", "entity_accuracy", "num_utterances", "num_entities",
+     "categories": {CAT: {"entity_wer", "entity_accuracy", "num_entities", "errors", "ref_words"}},
+     "unseen": {same keys, over entities with seen == false},
+     "keyphrases": {"precision", "recall", "f1", "hits", "false_alarms", "misses", ...} or null without a bias list,
+     "utterances": [{"id", "wer", "entities": [{"category", "ref", "hyp", "correct", "errors", ...}], ...}],
+     ...}
+
+Rates are null where there is nothing to divide. Extra keys: ``substitutions``, ``deletions``, ``insertions``,
+``ref_words``, ``num_unscorable_entities`` (entities that normalise to no word), ``unseen_categories``,
+``confusions`` (the most frequent wrong entities, on normalised words), ``num_rows_scored``/``skipped`` (added by the
+input readers), and per utterance the normalised alignment (``alignment``: ref/hyp word lists and
+``[op, ref_start, ref_end, hyp_start, hyp_end]`` chunks, op one of e/s/d/i) that the HTML page draws.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from finparakeet.scoring.keyphrases import prf
+from finparakeet.scoring.metrics import (N_CORRECT, N_ENTITIES, N_ERRORS, N_REF_WORDS, W_DEL, W_INS, W_REF, W_SUB,
+                                         W_UNSCORABLE, W_UTTS, Counts, rates)
+from finparakeet.scoring.utterance import UtteranceScore
+
+_OP_CODE = {"equal": "e", "substitute": "s", "delete": "d", "insert": "i"}
+
+
+def _sum_rows(rows: Iterable[Sequence[int]]) -> list[int]:
+    total = [0, 0, 0, 0]
+    for r in rows:
+        for k in range(4):
+            total[k] += r[k]
+    return total
+
+
+def _group(row: Sequence[int]) -> dict[str, Any]:
+    return rates(row[N_ENTITIES], row[N_CORRECT], row[N_ERRORS], row[N_REF_WORDS])
+
+
+def _utterance(u: UtteranceScore, alignments: bool) -> dict[str, Any]:
+    al = u.alignment
+    d: dict[str, Any] = {"id": u.id, "wer": al.wer, "ref_words": len(al.ref), "errors": al.errors,
+                         "entities": []}
+    for e in u.entities:
+        ed = {"category": e.category, "ref": e.ref, "hyp": e.hyp, "correct": e.correct, "errors": e.errors,
+              "ref_words": e.ref_words, "ref_norm": e.ref_norm, "hyp_norm": e.hyp_norm, "start": e.start,
+              "end": e.end, "word_start": e.word_start, "word_end": e.word_end}
+        if e.seen is not None:
+            ed["seen"] = e.seen
+        d["entities"].append(ed)
+    if u.unscorable:
+        d["unscorable_entities"] = [s.to_dict() for s in u.unscorable]
+    if u.keyphrases is not None:
+        d["keyphrases"] = u.keyphrases.per_phrase
+    if alignments:
+        d["alignment"] = {"ref": al.ref, "hyp": al.hyp,
+                          "chunks": [[_OP_CODE[c.op], c.ref_start, c.ref_end, c.hyp_start, c.hyp_end]
+                                     for c in al.chunks]}
+    return d
+
+
+def worst_confusions(utterances: Sequence[Mapping[str, Any]], limit: int = 20) -> list[dict[str, Any]]:
+    """The most frequent (category, reference, hypothesis) entity errors, compared on normalised words."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    example: dict[tuple[str, str, str], tuple[str, str]] = {}
+    errors: Counter[tuple[str, str, str]] = Counter()
+    for u in utterances:
+        for e in u["entities"]:
+            if not e["correct"]:
+                key = (e["category"], e.get("ref_norm", e["ref"]), e.get("hyp_norm", e["hyp"]))
+                counts[key] += 1
+                errors[key] += e["errors"]
+                example.setdefault(key, (e["ref"], e["hyp"]))
+    ranked = sorted(counts, key=lambda k: (-counts[k], -errors[k], k))[:limit]
+    return [{"category": k[0], "ref": example[k][0], "hyp": example[k][1], "ref_norm": k[1], "hyp_norm": k[2],
+             "count": counts[k], "errors": errors[k]} for k in ranked]
+
+
+def build_report(counts: Counts, details: Sequence[UtteranceScore] = (), *, alignments: bool = True,
+                 max_confusions: int = 20) -> dict[str, Any]:
+    """The report dict from a metric's counts and its per-utterance details."""
+    w = counts.words
+    total = _sum_rows(counts.by_category)
+    errors = w[W_SUB] + w[W_DEL] + w[W_INS]
+    ent = _group(total)
+    report: dict[str, Any] = {
+        "wer": errors / w[W_REF] if w[W_REF] else None,
+        "entity_wer": ent["entity_wer"],
+        "entity_accuracy": ent["entity_accuracy"],
+        "num_utterances": w[W_UTTS],
+        "num_entities": ent["num_entities"],
+        "entity_errors": ent["errors"],
+        "entity_ref_words": ent["ref_words"],
+        "substitutions": w[W_SUB],
+        "deletions": w[W_DEL],
+        "insertions": w[W_INS],
+        "ref_words": w[W_REF],
+        "num_unscorable_entities": w[W_UNSCORABLE],
+        "categories": {c: _group(r) for c, r in zip(counts.categories, counts.by_category) if r[N_ENTITIES]},
+        "unseen": _group(_sum_rows(counts.unseen)),
+        "unseen_categories": {c: _group(r) for c, r in zip(counts.categories, counts.unseen) if r[N_ENTITIES]},
+        "keyphrases": None,
+    }
+    if counts.keyphrases is not None:
+        hits, fa, miss = counts.keyphrases
+        report["keyphrases"] = {**prf(hits, fa, miss), "hits": hits, "false_alarms": fa, "misses": miss,
+                                "top_false_alarms": _top_phrases(details, 1), "top_misses": _top_phrases(details, 2)}
+    report["utterances"] = [_utterance(u, alignments) for u in details]
+    report["confusions"] = worst_confusions(report["utterances"], max_confusions)
+    return report
+
+
+def _top_phrases(details: Sequence[UtteranceScore], column: int, limit: int = 20) -> list[dict[str, Any]]:
+    c: Counter[str] = Counter()
+    for u in details:
+        for phrase, v in (u.keyphrases.per_phrase.items() if u.keyphrases else ()):
+            if v[column]:
+                c[phrase] += v[column]
+    return [{"phrase": p, "count": n} for p, n in c.most_common(limit)]
+
+
+def flat_scalars(report: Mapping[str, Any]) -> dict[str, float]:
+    """Scalars for a logger: ``wer``, ``entity_wer``, ``entity_accuracy``, ``entity_wer/<CAT>``, ``unseen/...``,
+    ``keyphrase_f1``...; rates that are undefined are left out."""
+    out: dict[str, float] = {}
+    for k in ("wer", "entity_wer", "entity_accuracy"):
+        if report.get(k) is not None:
+            out[k] = float(report[k])
+    for cat, g in report.get("categories", {}).items():
+        for k in ("entity_wer", "entity_accuracy"):
+            if g[k] is not None:
+                out[f"{k}/{cat}"] = float(g[k])
+    for k in ("entity_wer", "entity_accuracy"):
+        if report.get("unseen", {}).get(k) is not None:
+            out[f"unseen/{k}"] = float(report["unseen"][k])
+    if report.get("keyphrases"):
+        for k in ("precision", "recall", "f1"):
+            out[f"keyphrase_{k}"] = float(report["keyphrases"][k])
+    return out
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def _md(s: Any) -> str:
+    # Table cells: a pipe or a line break would end the cell.
+    return str(s).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "\\`") or "∅"
+
+
+def to_markdown(report: Mapping[str, Any], max_confusions: int = 20, max_utterances: int = 20) -> str:
+    """Summary, per-category table, unseen, key phrases, worst confusions, skipped rows, worst utterances."""
+    r = report
+    lines = ["# Entity report", "",
+             "| measure | value |", "| --- | --- |",
+             f"| WER | {_pct(r['wer'])} |",
+             f"| entity WER | {_pct(r['entity_wer'])} |",
+             f"| entity accuracy | {_pct(r['entity_accuracy'])} |",
+             f"| utterances | {r['num_utterances']} |",
+             f"| entities | {r['num_entities']} |"]
+    if "num_rows_scored" in r:
+        lines.append(f"| rows scored / skipped | {r['num_rows_scored']} / {len(r.get('skipped', []))} |")
+    lines += ["", "## Per category", "",
+              "| category | entities | entity WER | accuracy | errors | ref words |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for cat, g in r["categories"].items():
+        lines.append(f"| {_md(cat)} | {g['num_entities']} | {_pct(g['entity_wer'])} | {_pct(g['entity_accuracy'])} "
+                     f"| {g['errors']} | {g['ref_words']} |")
+    u = r["unseen"]
+    lines += ["", "## Unseen entities", "",
+              f"{u['num_entities']} entities marked unseen: entity WER {_pct(u['entity_wer'])}, "
+              f"accuracy {_pct(u['entity_accuracy'])}."]
+    kp = r.get("keyphrases")
+    if kp:
+        lines += ["", "## Key phrases", "",
+                  f"precision {_pct(kp['precision'])}, recall {_pct(kp['recall'])}, F1 {_pct(kp['f1'])} "
+                  f"({kp['hits']} hits, {kp['false_alarms']} false alarms, {kp['misses']} misses)."]
+        if kp.get("top_false_alarms"):
+            lines.append("Most frequent false alarms: "
+                         + ", ".join(f"{_md(p['phrase'])} ({p['count']})" for p in kp["top_false_alarms"][:10]) + ".")
+    lines += ["", "## Worst confusions", "", "| category | reference | hypothesis | count |",
+              "| --- | --- | --- | ---: |"]
+    for c in r.get("confusions", [])[:max_confusions]:
+        lines.append(f"| {_md(c['category'])} | {_md(c['ref'])} | {_md(c['hyp'])} | {c['count']} |")
+    if r.get("skipped"):
+        lines += ["", "## Skipped rows", ""]
+        lines += [f"- {_md(s.get('source', ''))}:{s.get('line', '?')}: {_md(s['reason'])}" for s in r["skipped"]]
+    worst = sorted(r["utterances"], key=lambda x: (-sum(not e["correct"] for e in x["entities"]), x["id"]))
+    worst = [x for x in worst if any(not e["correct"] for e in x["entities"])][:max_utterances]
+    if worst:
+        lines += ["", "## Utterances with the most entity errors", "", "| id | WER | wrong entities | examples |",
+                  "| --- | ---: | ---: | --- |"]
+        for x in worst:
+            bad = [e for e in x["entities"] if not e["correct"]]
+            ex = "; ".join(f"{_md(e['ref'])} → {_md(e['hyp'])}" for e in bad[:3])
+            lines.append(f"| {_md(x['id'])} | {_pct(x['wer'])} | {len(bad)} / {len(x['entities'])} | {ex} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(report: Mapping[str, Any], output_dir: str | Path) -> dict[str, Path]:
+    """Write ``entity_report.json``, ``entity_report.md`` and ``entity_report.html`` into ``output_dir``."""
+    from finparakeet.scoring.html import to_html
+
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "entity_report.json", "md": out / "entity_report.md", "html": out / "entity_report.html"}
+    with open(paths["json"], "w", encoding="utf-8") as f:
+        json.dump(report, f, ensure_ascii=False, indent=1)
+    paths["md"].write_text(to_markdown(report), encoding="utf-8")
+    paths["html"].write_text(to_html(report), encoding="utf-8")
+    return paths
