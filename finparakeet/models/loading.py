@@ -1,0 +1,218 @@
+"""Build a TDT model from config, or load Parakeet (hub name or local ``.nemo``), always adapter-capable.
+
+NeMo's ``add_adapter`` only works if the encoder was *instantiated* as its adapter class
+(``ConformerEncoderAdapter``), so the encoder ``_target_`` is switched before building or restoring.
+Every model returned here also gets the CPU TDT loss (:func:`use_cpu_tdt_loss_if_needed`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from finparakeet.models.tdt_loss import use_cpu_tdt_loss_if_needed
+from finparakeet.models.tokenizer import is_tokenizer_dir
+
+if TYPE_CHECKING:  # NeMo import costs ~7 s: only on the code paths that build a model
+    from nemo.collections.asr.models import ASRModel
+
+__all__ = [
+    "CONF_DIR",
+    "PretrainedUnavailableError",
+    "load_model_config",
+    "make_adapter_capable",
+    "build_model",
+    "load_pretrained",
+    "load_or_build",
+    "count_parameters",
+]
+
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+HUB_HOST = "huggingface.co"
+# Keys of our model configs that NeMo does not know; stripped before the config reaches NeMo.
+FINPARAKEET_KEYS = ("pretrained_name", "nemo_path", "tokenizer_train")
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class PretrainedUnavailableError(RuntimeError):
+    """A pretrained model was requested but cannot be fetched (no network/hub) and is not cached."""
+
+
+def load_model_config(
+    name_or_path: Union[str, Path] = "tiny_tdt", overrides: Sequence[str] = (), conf_dir: Optional[Path] = None
+) -> DictConfig:
+    """Load ``conf/model/<name>.yaml`` (or a path) outside Hydra, as the ``model`` node of a fresh root.
+
+    The root lets the configs' ``${model.*}`` interpolations resolve; ``overrides`` use Hydra's CLI paths,
+    e.g. ``["model.encoder.n_layers=4", "model.tokenizer.dir=/tmp/tok"]``.
+    """
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):  # a config name such as "parakeet_tdt_0.6b_v2"
+        path = (conf_dir or CONF_DIR) / "model" / f"{name_or_path}.yaml"
+    node = _load_node(path)
+    root = OmegaConf.create({"model": node})
+    if overrides:
+        root = OmegaConf.merge(root, OmegaConf.from_dotlist(list(overrides)))
+    return root.model
+
+
+def _load_node(path: Path) -> DictConfig:
+    """One model YAML; a ``defaults`` list naming configs of the same group is merged underneath (as Hydra does)."""
+    node = OmegaConf.load(path)
+    defaults = node.pop("defaults", None) if "defaults" in node else None
+    if defaults:
+        bases = [_load_node(path.parent / f"{name}.yaml") for name in defaults if name != "_self_"]
+        node = OmegaConf.merge(*bases, node)
+    return node
+
+
+def make_adapter_capable(cfg: DictConfig) -> DictConfig:
+    """Switch ``encoder._target_`` (and any other registered module) to its adapter-capable class, in place."""
+    from nemo.core.classes.mixins import adapter_mixins
+
+    with open_dict(cfg):
+        for key in ("encoder", "decoder", "joint"):
+            target = cfg.get(key, {}).get("_target_") if cfg.get(key) is not None else None
+            if target is None:
+                continue
+            info = adapter_mixins.get_registered_adapter(target)
+            if info is not None:
+                cfg[key]["_target_"] = info.adapter_class_path
+    return cfg
+
+
+def _nemo_config(cfg: DictConfig) -> DictConfig:
+    """Resolve our model config into the plain config NeMo expects (our own keys dropped)."""
+    # Resolve key by key while still attached to the root, so ${model.*} and ${data.*} interpolations work.
+    plain = {}
+    for key in cfg:
+        if key in FINPARAKEET_KEYS:
+            continue
+        value = cfg[key]
+        plain[key] = OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+    return OmegaConf.create(plain)
+
+
+def build_model(cfg: DictConfig, trainer: Any = None) -> "ASRModel":
+    """A randomly initialised ``EncDecRNNTBPEModel`` from a model config (e.g. ``conf/model/tiny_tdt.yaml``).
+
+    ``cfg.tokenizer.dir`` must hold a tokenizer (see :func:`finparakeet.models.tokenizer.train_tokenizer`).
+    Dataset sections that are set are passed on to NeMo (set ``defer_setup: true`` in them to load data only
+    when Lightning calls ``setup``).
+    """
+    from nemo.collections.asr.models import EncDecRNNTBPEModel
+
+    plain = _nemo_config(cfg)
+    tok_dir = plain.get("tokenizer", {}).get("dir")
+    if not tok_dir or not is_tokenizer_dir(tok_dir):
+        raise FileNotFoundError(
+            f"model.tokenizer.dir={tok_dir!r} holds no tokenizer (tokenizer.model, tokenizer.vocab, vocab.txt). "
+            "Train one with finparakeet.models.tokenizer.train_tokenizer(texts, dir) and set model.tokenizer.dir."
+        )
+    make_adapter_capable(plain)
+    model = EncDecRNNTBPEModel(cfg=plain, trainer=trainer)
+    use_cpu_tdt_loss_if_needed(model)
+    return model
+
+
+def _env_offline() -> bool:
+    return any(os.environ.get(v, "").lower() in _TRUE for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def hub_reachable(host: str = HUB_HOST, port: int = 443, timeout: float = 2.0) -> bool:
+    """TCP connect to the hub within ``timeout`` seconds (DNS included: it runs in a thread we stop waiting for)."""
+    result = []
+
+    def probe():
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                result.append(True)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result)
+
+
+def _cached_hub_file(name: str) -> Optional[str]:
+    """Path of ``<repo>.nemo`` in the Hugging Face cache, if an earlier run downloaded it."""
+    from huggingface_hub import try_to_load_from_cache
+
+    path = try_to_load_from_cache(repo_id=name, filename=f"{name.rsplit('/', 1)[-1]}.nemo")
+    return path if isinstance(path, str) and os.path.isfile(path) else None
+
+
+def _offline_message(name: str, why: str) -> str:
+    short = name.rsplit("/", 1)[-1]
+    return (
+        f"Cannot load pretrained model '{name}': {why}, and it is not in the Hugging Face cache.\n"
+        f"Point at a local copy instead:  model.nemo_path=/path/to/{short}.nemo\n"
+        f"(download it where the hub is reachable, e.g. `huggingface-cli download {name} {short}.nemo`, "
+        "and copy it here)."
+    )
+
+
+def load_pretrained(
+    pretrained_name: Optional[str] = None,
+    nemo_path: Optional[Union[str, Path]] = None,
+    map_location: Any = None,
+    trainer: Any = None,
+    timeout: float = 2.0,
+) -> "ASRModel":
+    """Restore a NeMo ASR model with an adapter-capable encoder; ``nemo_path`` wins over ``pretrained_name``.
+
+    A hub name is served from the Hugging Face cache when present; otherwise, offline (``HF_HUB_OFFLINE=1``
+    or the hub unreachable within ``timeout`` s) it raises :class:`PretrainedUnavailableError` at once.
+    """
+    from nemo.collections.asr.models import ASRModel
+
+    if nemo_path:
+        path = Path(nemo_path).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"model.nemo_path={str(path)!r} does not exist")
+
+        def restore(**kw):
+            return ASRModel.restore_from(str(path), **kw)
+
+    elif pretrained_name:
+        cached = _cached_hub_file(pretrained_name)
+        if cached:
+            return load_pretrained(nemo_path=cached, map_location=map_location, trainer=trainer)
+        if _env_offline():
+            raise PretrainedUnavailableError(_offline_message(pretrained_name, "HF_HUB_OFFLINE is set"))
+        if not hub_reachable(timeout=timeout):
+            raise PretrainedUnavailableError(
+                _offline_message(pretrained_name, f"{HUB_HOST} is not reachable (no network?)")
+            )
+
+        def restore(**kw):
+            return ASRModel.from_pretrained(pretrained_name, **kw)
+
+    else:
+        raise ValueError("give model.pretrained_name or model.nemo_path")
+
+    cfg = make_adapter_capable(restore(return_config=True))
+    model = restore(override_config_path=cfg, map_location=map_location, trainer=trainer)
+    use_cpu_tdt_loss_if_needed(model)
+    return model
+
+
+def load_or_build(cfg: DictConfig, trainer: Any = None, map_location: Any = None) -> "ASRModel":
+    """``load_pretrained`` if the config names weights (``nemo_path`` / ``pretrained_name``), else ``build_model``."""
+    if cfg.get("nemo_path") or cfg.get("pretrained_name"):
+        return load_pretrained(cfg.get("pretrained_name"), cfg.get("nemo_path"), map_location, trainer)
+    return build_model(cfg, trainer=trainer)
+
+
+def count_parameters(module) -> tuple[int, int]:
+    """``(trainable, total)`` parameter counts."""
+    total = sum(p.numel() for p in module.parameters())
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    return trainable, total
