@@ -1,0 +1,36 @@
+# FinParakeet: `make demo` runs the main job on the embedded default; `make test` runs the tests.
+# Both create the environment on first use (system packages, .venv with the pinned CPU stack).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.finparakeet-installed
+# Threads: on 2 shared cores one busy-waiting OpenMP pool slows the other; see DESIGN.md.
+export OMP_WAIT_POLICY ?= PASSIVE
+
+.PHONY: demo test env sysdeps bench clean
+
+demo: env
+	$(BIN)/python recipes/train.py +experiment=demo
+
+test: env
+	$(BIN)/python -m pytest -q
+
+env: sysdeps $(STAMP)
+
+sysdeps:
+	@scripts/ensure_system_packages.sh
+
+# torch first, from the pinned CPU build: an unpinned torch would pull several GB of CUDA packages.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,sweep]'
+	@$(BIN)/python -c "import torch; assert torch.__version__.startswith('2.13.0') and not torch.version.cuda, torch.__version__"
+	touch $(STAMP)
+
+bench: env
+	$(BIN)/python bench/bench_synth.py
+	$(BIN)/python bench/bench_scoring.py
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache
