@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from finparakeet.entities import ORG, TERM, TICKER
-from finparakeet.lexicon import Lexicon, LexiconEntry, load_lexicon, spell_letters
-from finparakeet.lexicon.loader import spoken_problem
+from finparakeet.lexicon import Lexicon, LexiconEntry, load_lexicon, spell_letters, spoken_problem
 
 # Share classes: two tickers, one company.
 SAME_COMPANY = {"Alphabet": {"GOOGL", "GOOG"}, "Berkshire Hathaway": {"BRK.B", "BRK.A"}}
