@@ -13,7 +13,9 @@ Written forms are what Parakeet writes (cased, with symbols: "S&P 500", "10-K", 
 other written forms of the same thing. Every spoken form is a reading of the written form (never of an alias), as
 text for the espeak-ng voice: only letters, spaces, apostrophes and hyphens; numbers as words ("ten K"); acronyms
 said as letters spaced ("E T F"), never in capitals run together (espeak reads "AAPL" as a word); the letter A
-written "eh", because espeak reads a lone "A" inside a sentence as the article ("uh").
+written "eh", because espeak reads a lone "A" inside a sentence as the article ("uh"). Spoken forms are voice
+text, not transcript text ("gap", "now", "Nye key"): match transcripts against ``written_forms()`` and, for
+tickers, ``spell_letters(ticker)`` ("N V D A").
 """
 
 from __future__ import annotations
