@@ -1,0 +1,60 @@
+"""Reading and writing the project's manifests: Lhotse CutSets (``*.jsonl.gz``) and NeMo JSON manifests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Literal
+
+from lhotse import CutSet
+from lhotse.cut import Cut
+
+from finparakeet.data.nemo_manifest import cuts_to_nemo_manifest, read_jsonl, read_nemo_manifest
+
+ManifestFormat = Literal["cuts", "nemo"]
+
+
+def detect_format(path: str | Path) -> ManifestFormat:
+    """``"cuts"`` for a Lhotse cuts file, ``"nemo"`` for a NeMo manifest, judged by the first well-formed line.
+
+    A Lhotse cut line has a ``type`` (MonoCut, MultiCut, MixedCut) and no ``audio_filepath``. ``ValueError`` when
+    no line says either.
+    """
+    for _, row, _ in read_jsonl(path):
+        if row is None:
+            continue
+        if "audio_filepath" in row:
+            return "nemo"
+        if "type" in row and ("recording" in row or "tracks" in row or "supervisions" in row):
+            return "cuts"
+    raise ValueError(f"{path}: no line looks like a NeMo row (audio_filepath) or a Lhotse cut (type, recording)")
+
+
+def load_cuts(path: str | Path, lazy: bool = False) -> CutSet:
+    """A Lhotse cuts file (``.jsonl``, ``.jsonl.gz``); lazy reading keeps long manifests out of memory."""
+    cuts = CutSet.from_jsonl_lazy(path)
+    return cuts if lazy else cuts.to_eager()
+
+
+def save_cuts(cuts: CutSet | Iterable[Cut], path: str | Path) -> Path:
+    """Write cuts one by one (works for lazy sets), creating the folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with CutSet.open_writer(path) as writer:
+        for cut in cuts:
+            writer.write(cut)
+    return path
+
+
+def load_manifest(path: str | Path, lazy: bool = False, read_header: bool | None = None) -> CutSet:
+    """Either format as a CutSet (NeMo manifests are converted eagerly; strict — see ``finparakeet.data.validate``
+    for damaged ones)."""
+    if detect_format(path) == "cuts":
+        return load_cuts(path, lazy=lazy)
+    return read_nemo_manifest(path, read_header=read_header)
+
+
+def save_manifest(cuts: CutSet | Iterable[Cut], path: str | Path) -> Path:
+    """Write cuts as a NeMo manifest when ``path`` ends in ``.json``, else as a Lhotse cuts file."""
+    if str(path).endswith(".json"):
+        return cuts_to_nemo_manifest(cuts, path)
+    return save_cuts(cuts, path)
