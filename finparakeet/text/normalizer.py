@@ -1,14 +1,39 @@
 """Finance-aware text normaliser: one canonical word sequence for reference and hypothesis alike.
 
-BASELINE: lower-cases and strips punctuation only. The full finance rules (numbers, money, percent, bps, tickers,
-years, quarters, indices) replace ``_words`` while keeping the API: every output word carries the character span of
-the source text it came from, so entity spans map through normalisation.
+Canonical forms (lower-case words; a number and its unit are one word so that "50 bps" vs "15 bps" is one
+substitution, not a pair of edits):
+
+- numbers as digits, no thousands separators, no trailing fractional zeros: "1,250" = "twelve hundred and fifty"
+  -> ``1250``; "19.10" -> ``19.1``; "point nine" -> ``0.9``. Values of a million or more are written
+  "<mantissa> <scale>" with the largest scale: "4.2 billion" = "4,200,000,000" = "4200 million" -> ``4.2 billion``
+  (scale-expanded forms mean the same, so they are equal). Below a million scales fold: "600 thousand" -> ``600000``.
+- money: the currency symbol glued to the number, the scale (if any) a separate word:
+  "$4.2 billion" = "4.2 billion dollars" = "four point two billion dollars" -> ``$4.2 billion``;
+  "$0.25" = "zero point two five dollars" = "twenty five cents" = "25¢" -> ``$0.25``;
+  euros, pounds, yen likewise (``€33``).
+- percent ``12.5%``; basis points ``50bps`` ("50 bps" = "50bp" = "fifty basis points"); multiples ``4.2x``
+  ("4.2 times"); "pp"/"ppt" -> ``percentage points`` (not %: a change of points is not a percent change).
+- signs: "-2%" = "negative two percent" -> ``minus 2%``. Ranges share the second unit/scale: "3-5%" =
+  "three to five percent" -> ``3% to 5%``; "$3 to $5 billion" -> ``$3 billion to $5 billion``.
+- spoken readings: years and pairs "twenty twenty four" = "two thousand twenty four" -> ``2024``; "one forty four"
+  -> ``144``; "two oh three" -> ``203``; three or more spoken digits -> a digit string.
+- ordinals ``1st``, ``21st``; quarters "Q3" = "Q three" = "third quarter" -> ``q 3``.
+- letters and codes: spelled capitals join ("N V D A" = "NVDA" -> ``nvda``, "E P S" -> ``eps``); letters and digits
+  split ("10-K" = "ten K" -> ``10 k``, "COVID-19" = "COVID dash nineteen" -> ``covid 19``); "&" reads
+  ``and``: "S&P 500" = "S and P five hundred" -> ``s and p 500``, "M&A" = "m and a". Only capitals join: lower-case
+  single letters are words or stutters ("a", "i", "w- w- what"), and the normaliser's own output is lower-case.
+- contractions expand ("we'll" -> ``we will``, "gonna" -> ``going to``); punctuation and case are dropped.
+
+Every output word carries the ``[start, end)`` span of the source text that produced it: a rule that merges source
+tokens gives each output word the union span; a token split into pieces gives each piece the token's span.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from finparakeet.text import numbers, rules
+from finparakeet.text.tokens import Tok, tokenize
 
 
 @dataclass(frozen=True)
@@ -20,19 +45,34 @@ class NormWord:
     end: int
 
 
-_TOKEN = re.compile(r"[^\s]+")
-_STRIP = re.compile(r"^[^\w$%&]+|[^\w$%&]+$")
-
-
 class FinanceNormalizer:
-    """``normalize("$4.2 billion") == normalize("four point two billion dollars")``."""
+    """``normalize("$4.2 billion") == normalize("four point two billion dollars")``.
+
+    ``expand_contractions``: read "we'll" as "we will" (default True; off keeps the written contraction).
+    """
+
+    def __init__(self, *, expand_contractions: bool = True) -> None:
+        self.expand_contractions = expand_contractions
+
+    def tokens(self, text: str) -> list[Tok]:
+        """The rule pipeline, before rendering (exposed for debugging and for the tagger)."""
+        toks = tokenize(text, expand_contractions=self.expand_contractions)
+        toks = numbers.spoken_numbers(toks)
+        toks = numbers.paired_readings(toks)
+        toks = numbers.decimal_words(toks)
+        toks = numbers.scales(toks)
+        toks = rules.units(toks)
+        toks = rules.quarters(toks)
+        toks = rules.signs_and_ranges(toks)
+        return rules.letters(toks)
 
     def normalize_with_spans(self, text: str) -> list[NormWord]:
-        out = []
-        for m in _TOKEN.finditer(text):
-            w = _STRIP.sub("", m.group()).lower()
-            if w:
-                out.append(NormWord(w, m.start(), m.end()))
+        out: list[NormWord] = []
+        for t in self.tokens(text):
+            if t.kind == "n":
+                out.extend(NormWord(w, t.start, t.end) for w in numbers.render_number(t))
+            elif t.text:
+                out.append(NormWord(t.text, t.start, t.end))
         return out
 
     def normalize(self, text: str) -> str:

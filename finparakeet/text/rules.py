@@ -1,0 +1,219 @@
+"""Finance rules over number and word tokens: currency, units, signs, ranges, quarters, spelled letters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from finparakeet.text import tables as T
+from finparakeet.text.tokens import Tok
+
+_MAX_UNIT_LEN = max(len(k) for k in T.UNIT_PHRASES)
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
+_MILLION = Decimal(10) ** 6
+
+
+def _plain(t: Tok) -> bool:
+    """A cardinal number with no unit yet."""
+    return t.kind == "n" and not t.ordinal and not t.unit and (t.value is not None or t.digits is not None)
+
+
+def _union(toks: list[Tok]) -> tuple[int, int]:
+    return min(t.start for t in toks), max(t.end for t in toks)
+
+
+def _with_span(t: Tok, span_toks: list[Tok], **fields: object) -> Tok:
+    start, end = _union(span_toks)
+    new = Tok(t.text, start, end, kind=t.kind, sep=span_toks[0].sep, upper=t.upper, value=t.value, digits=t.digits,
+              ordinal=t.ordinal, cur=t.cur, unit=t.unit, words=t.words)
+    for k, v in fields.items():
+        setattr(new, k, v)
+    return new
+
+
+def units(toks: list[Tok]) -> list[Tok]:
+    """Currency and unit words after a number fold into it: "4.2 billion dollars" -> $4.2e9, "twelve point five
+    percent" -> 12.5%, "fifty basis points" -> 50bps, "25 cents" -> $0.25, "two dollars and forty cents" -> $2.40;
+    a lone "$" before a number and "a dollar" count too. "pp" after a number reads "percentage points"."""
+    out: list[Tok] = []
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        # "$ 4.2": a free-standing symbol before a number.
+        if t.kind == "w" and t.text in T.CURRENCY_PREFIXES and i + 1 < n and _plain(toks[i + 1]) \
+                and not toks[i + 1].cur:
+            toks[i + 1] = _with_span(toks[i + 1], [t, toks[i + 1]], cur=T.CURRENCY_PREFIXES[t.text])
+            i += 1
+            continue
+        # "a dollar" = $1.
+        if (t.kind == "w" and t.text == "a" and i + 1 < n and toks[i + 1].kind == "w"
+                and toks[i + 1].text in T.A_CURRENCY and not toks[i + 1].sep):
+            out.append(Tok("", t.start, toks[i + 1].end, kind="n", sep=t.sep, value=_ONE,
+                           cur=T.CURRENCY_WORDS[toks[i + 1].text], words=("a",)))
+            i += 2
+            continue
+        if _plain(t) and t.value is not None and i + 1 < n and not toks[i + 1].sep:
+            nxt = toks[i + 1]
+            if nxt.kind == "w" and nxt.text in T.CURRENCY_WORDS:
+                cur = T.CURRENCY_WORDS[nxt.text]
+                if not t.cur or t.cur == cur:
+                    out.append(_with_span(t, [t, nxt], cur=cur))
+                    i += 2
+                    continue
+            if nxt.kind == "w" and nxt.text in T.CENT_WORDS and not t.cur:
+                out.append(_with_span(t, [t, nxt], value=t.value / _HUNDRED, cur="$"))
+                i += 2
+                continue
+        if _plain(t) and i + 1 < n and not toks[i + 1].sep:
+            matched = _unit_phrase(toks, i + 1)
+            if matched is not None:
+                unit, j = matched
+                out.append(_with_span(t, toks[i:j], unit=unit))
+                i = j
+                continue
+            nxt = toks[i + 1]
+            if nxt.kind == "w" and nxt.text in T.PP_ABBREVIATIONS:
+                out.append(t)
+                out.extend(Tok(w, nxt.start, nxt.end) for w in T.PP_WORDS)
+                i += 2
+                continue
+        if t.kind == "w" and t.text == "%":  # a sign with no number before it is the word
+            t.text = "percent"
+        out.append(t)
+        i += 1
+    return _dollars_and_cents(out)
+
+
+def _unit_phrase(toks: list[Tok], i: int) -> tuple[str, int] | None:
+    for k in range(min(_MAX_UNIT_LEN, len(toks) - i), 0, -1):
+        words = tuple(toks[j].text if toks[j].kind != "n" else "\0" for j in range(i, i + k))
+        if words in T.UNIT_PHRASES and not any(toks[j].sep for j in range(i, i + k)):
+            return T.UNIT_PHRASES[words], i + k
+    return None
+
+
+def _cents_part(t: Tok) -> Decimal | None:
+    """The cents after spoken dollars: "forty cents" (already $0.40) or a bare spoken 1..99 ("a dollar five")."""
+    if t.kind != "n" or not t.words or t.value is None or t.ordinal or t.unit:
+        return None
+    if t.cur == "$" and 0 < t.value < 1:
+        return t.value
+    if not t.cur and t.value == t.value.to_integral_value() and 1 <= t.value <= 99:
+        return t.value / _HUNDRED
+    return None
+
+
+def _dollars_and_cents(toks: list[Tok]) -> list[Tok]:
+    """"two dollars and forty cents" = "two dollars forty" = $2.40; "a dollar five" = $1.05."""
+    out: list[Tok] = []
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        if t.kind == "n" and t.cur == "$" and t.value is not None and t.value == t.value.to_integral_value() \
+                and t.value < 1000 and t.words and not t.unit:
+            j = i + 1
+            if j < n and toks[j].text == "and" and not toks[j].sep:
+                j += 1
+            if j < n and not toks[j].sep and (cents := _cents_part(toks[j])) is not None \
+                    and not (j + 1 < n and toks[j + 1].text in T.SCALE_WORDS):
+                out.append(_with_span(t, toks[i:j + 1], value=t.value + cents))
+                i = j + 1
+                continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def signs_and_ranges(toks: list[Tok]) -> list[Tok]:
+    """"negative 2%" -> "minus 2%"; in a range the unit (and scale) of the second number is shared with the
+    first: "3 to 5%" -> 3% to 5%, "three to five billion dollars" -> $3e9 to $5e9. Ranges are read right to left
+    so that chains ("40 to 40 to $40 million") share too; punctuation does not block them (it would make the
+    normaliser depend on its own output's missing commas)."""
+    for i in range(len(toks) - 2, 0, -1):
+        t = toks[i]
+        if t.kind != "w" or t.text not in T.RANGE_WORDS:
+            continue
+        a, b = toks[i - 1], toks[i + 1]
+        if a.kind != "n" or b.kind != "n" or a.ordinal or b.ordinal:
+            continue
+        if i >= 2 and toks[i - 2].kind == "w" and len(toks[i - 2].text) == 1 and toks[i - 2].text.isalpha():
+            continue  # "Q2 to 39%": the 2 belongs to a code
+        if b.unit and not a.unit and not a.cur:
+            a.unit = b.unit
+        if b.cur and not a.cur and not a.unit:
+            a.cur = b.cur
+        if (a.value is not None and b.value is not None and a.digits is None and a.cur == b.cur
+                and a.unit == b.unit and a.value < 1000 and b.value >= _MILLION):
+            # The scale b is written with ("5 billion") applies to a bare a ("3 to 5 billion").
+            a.value = a.value * next(size for size, _ in T.OUTPUT_SCALES if b.value >= size)
+    for i, t in enumerate(toks[:-1]):
+        if t.kind == "w" and t.text in T.SIGN_WORDS and toks[i + 1].kind == "n" and not toks[i + 1].sep:
+            t.text = T.SIGN_WORDS[t.text]
+    return toks
+
+
+def quarters(toks: list[Tok]) -> list[Tok]:
+    """"third quarter" / "3rd quarter" -> "q 3", the same words as "Q3" and "Q three"."""
+    out: list[Tok] = []
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        if (t.kind == "n" and t.ordinal and t.value is not None and 1 <= t.value <= 4 and i + 1 < n
+                and toks[i + 1].kind == "w" and toks[i + 1].text in T.QUARTER_WORDS and not toks[i + 1].sep):
+            start, end = t.start, toks[i + 1].end
+            out.append(Tok("q", start, end, sep=t.sep, upper=True))
+            out.append(Tok("", start, end, kind="n", value=t.value, words=t.words))
+            i += 2
+            continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def _letter(t: Tok) -> bool:
+    """A spelled letter: a single capital. Lower-case single letters stay apart: in lower-case text they cannot be
+    told from stutters ("w- w- what") and words ("a", "i"), and the normaliser's own output is lower-case."""
+    return _single(t) and t.upper
+
+
+def _single(t: Tok) -> bool:
+    return t.kind == "w" and len(t.text) == 1 and t.text.isalpha()
+
+
+def letters(toks: list[Tok]) -> list[Tok]:
+    """Spelled capitals join: "N V D A" -> "nvda", "E P S" -> "eps", "A T and T" -> "at and t" (as "AT&T");
+    "C O V I D dash nineteen" drops the spoken dash."""
+    out: list[Tok] = []
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        if _letter(t):
+            j = i + 1
+            while j < n and not toks[j].sep and _letter(toks[j]):
+                j += 1
+            # A run of only "I"s or "A"s is a repetition ("I I think"), not a spelling.
+            if j - i >= 2 and any(x.text not in T.LETTER_WORDS for x in toks[i:j]):
+                run = toks[i:j]
+                start, end = _union(run)
+                out.append(Tok("".join(x.text for x in run), start, end, kind="l", sep=t.sep,
+                               upper=all(x.upper for x in run)))
+                i = j
+                continue
+        out.append(t)
+        i += 1
+    return _spoken_dashes(out)
+
+
+def _spoken_dashes(toks: list[Tok]) -> list[Tok]:
+    out: list[Tok] = []
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        # A spoken dash between a code's letters and its number: "COVID dash nineteen", "P D dash one".
+        if (t.kind == "w" and t.text in T.DASH_WORDS and out and i + 1 < n and toks[i + 1].kind == "n"
+                and (out[-1].kind == "l" or out[-1].upper) and not toks[i + 1].sep):
+            i += 1
+            continue
+        out.append(t)
+        i += 1
+    return out

@@ -1,0 +1,105 @@
+"""Word tables for the finance normaliser: data only, no logic.
+
+Keys are lower-case. Multi-word phrases are tuples of words, matched longest first.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+# Spoken currency words after a number -> the symbol written before it.
+CURRENCY_WORDS: dict[str, str] = {
+    "dollar": "$", "dollars": "$", "buck": "$", "bucks": "$", "usd": "$",
+    "euro": "€", "euros": "€", "eur": "€",
+    "pound": "£", "pounds": "£", "gbp": "£", "sterling": "£",
+    "yen": "¥", "jpy": "¥",
+}
+# Singular currency words that "a" may count ("a dollar" = "$1"); plural forms never follow "a".
+A_CURRENCY = frozenset({"dollar", "buck", "euro"})
+CENT_WORDS = frozenset({"cent", "cents"})
+# Written currency prefixes (longest first when matched) -> canonical symbol.
+CURRENCY_PREFIXES: dict[str, str] = {
+    "US$": "$", "USD$": "$", "$": "$", "€": "€", "£": "£", "¥": "¥", "₹": "₹",
+}
+# Written cent sign after a number ("25¢").
+CENT_SIGNS = frozenset({"¢"})
+
+# Scale words after a number (spoken or abbreviated): their value.
+SCALE_WORDS: dict[str, Decimal] = {
+    "thousand": Decimal(10) ** 3,
+    "million": Decimal(10) ** 6, "mn": Decimal(10) ** 6, "mln": Decimal(10) ** 6, "mm": Decimal(10) ** 6,
+    "billion": Decimal(10) ** 9, "bn": Decimal(10) ** 9,
+    "trillion": Decimal(10) ** 12, "tn": Decimal(10) ** 12,
+}
+# Suffix letters on written money ("$10K", "$4.2B", "$3MM"): only with a currency prefix, since "10K" alone is a filing.
+MONEY_SUFFIX_SCALES: dict[str, Decimal] = {
+    "k": Decimal(10) ** 3, "m": Decimal(10) ** 6, "mm": Decimal(10) ** 6, "mn": Decimal(10) ** 6,
+    "b": Decimal(10) ** 9, "bn": Decimal(10) ** 9, "t": Decimal(10) ** 12, "tn": Decimal(10) ** 12,
+}
+# Canonical output keeps values >= one million as "<mantissa> <scale word>" (largest scale first).
+OUTPUT_SCALES: tuple[tuple[Decimal, str], ...] = (
+    (Decimal(10) ** 12, "trillion"),
+    (Decimal(10) ** 9, "billion"),
+    (Decimal(10) ** 6, "million"),
+)
+
+# Unit phrases after a number -> the suffix glued to the canonical number.
+UNIT_PHRASES: dict[tuple[str, ...], str] = {
+    ("percent",): "%", ("per", "cent"): "%", ("pct",): "%", ("%",): "%",
+    ("basis", "points"): "bps", ("basis", "point"): "bps", ("bps",): "bps", ("bp",): "bps",
+    ("bips",): "bps", ("bip",): "bps", ("bpts",): "bps",
+    ("times",): "x", ("x",): "x",
+}
+# Written unit suffixes glued to digits ("12.5%", "50bps", "50bp", "2.5x").
+UNIT_SUFFIXES: dict[str, str] = {"%": "%", "bps": "bps", "bp": "bps", "bpts": "bps", "x": "x"}
+# Percentage points stay words (a change of 2 points is not 2%); abbreviations expand to them.
+PP_ABBREVIATIONS = frozenset({"pp", "ppt", "ppts", "pps"})
+PP_WORDS = ("percentage", "points")
+
+# Signs spoken before a number.
+SIGN_WORDS: dict[str, str] = {"minus": "minus", "negative": "minus", "plus": "plus"}
+
+# Ordinals that name a quarter ("third quarter" = "Q3"); value -> quarter number.
+QUARTER_WORDS = frozenset({"quarter"})
+
+# Words that join a range of numbers ("3 to 5%"): the unit of the second is shared with the first.
+RANGE_WORDS = frozenset({"to", "through", "-", "–"})
+
+# Words spoken between the parts of an alphanumeric code ("COVID dash nineteen").
+DASH_WORDS = frozenset({"dash", "hyphen"})
+
+# Contractions -> expansions (ambiguous 's/'d take the commoner reading; applied to both sides alike).
+CONTRACTIONS: dict[str, tuple[str, ...]] = {
+    "won't": ("will", "not"), "can't": ("can", "not"), "cannot": ("can", "not"), "shan't": ("shall", "not"),
+    "ain't": ("is", "not"), "let's": ("let", "us"), "y'all": ("you", "all"),
+    "gonna": ("going", "to"), "wanna": ("want", "to"), "gotta": ("got", "to"), "outta": ("out", "of"),
+    "kinda": ("kind", "of"), "sorta": ("sort", "of"), "lemme": ("let", "me"), "gimme": ("give", "me"),
+    "'cause": ("because",), "'em": ("them",),
+}
+CONTRACTION_SUFFIXES: dict[str, str] = {"'ll": "will", "'re": "are", "'ve": "have", "'m": "am", "'d": "would"}
+# 's expands only after these (after a noun it is a possessive).
+S_IS_HOSTS = frozenset({
+    "it", "that", "there", "here", "what", "he", "she", "who", "where", "how", "when", "why", "this", "everything",
+    "nothing", "something", "everyone", "someone",
+})
+
+# Letters that are also words: a run made only of these ("I I think") is a repetition, not a spelling.
+LETTER_WORDS = frozenset({"a", "i"})
+
+# Spoken number words that can stand in a digit-by-digit or paired reading ("one forty four", "twenty nineteen").
+UNIT_WORDS: dict[str, int] = {
+    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9,
+}
+TEEN_TENS_WORDS: dict[str, int] = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+# Fractions spoken after "<n> and a ..." ("one and a half billion").
+AND_A_FRACTIONS: dict[str, str] = {"half": "0.5", "quarter": "0.25"}
+# Decades ("the nineties" = "the 90s", "nineteen nineties" = "1990s").
+DECADE_WORDS: dict[str, int] = {
+    "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
+    "eighties": 80, "nineties": 90,
+}
