@@ -1,6 +1,7 @@
 """Library entry points: score a manifest, cuts + hypotheses, or Earnings-21, and get the report dict.
 
-All of them run the same ``EntityMetric`` the validation loop uses, then add the input bookkeeping:
+All of them score with the same ``EntityScorer``/``count_scores`` as the validation loop's ``EntityMetric`` (through
+the torch-free ``EntityTally``), then add the input bookkeeping:
 ``num_rows_scored``, ``num_skipped`` and ``skipped`` (``[{"source", "line", "id", "reason"}]``).
 """
 
@@ -12,7 +13,7 @@ from typing import Any, Iterable, Sequence
 from finparakeet.scoring.inputs import (ScoringItem, Skipped, iter_earnings21, normalise_system, read_cuts,
                                         read_manifest)
 from finparakeet.scoring.keyphrases import read_bias_list
-from finparakeet.scoring.metrics import DEFAULT_CATEGORIES, EntityMetric
+from finparakeet.scoring.metrics import DEFAULT_CATEGORIES, EntityScorer, EntityTally
 from finparakeet.scoring.tagger import FinanceTagger
 
 BiasList = str | Path | Sequence[str] | None
@@ -44,13 +45,11 @@ def score_items(items: Sequence[ScoringItem], *, bias_list: BiasList = None, nor
                 tagger: FinanceTagger | None = None, skipped: Sequence[Skipped] = (),
                 inputs: dict[str, Any] | None = None, alignments: bool = True) -> dict[str, Any]:
     """Score reference/hypothesis pairs (entities given, or tagged when None) into the report dict."""
-    metric = EntityMetric(normalizer=normalizer, tagger=tagger, bias_list=_bias(bias_list),
-                          categories=_categories(items))
-    metric.update([it.reference for it in items], [it.hypothesis for it in items],
-                  entities=[it.entities for it in items], ids=[it.id for it in items])
-    from finparakeet.scoring.report import build_report
-    report = build_report(metric.counts(), metric.details, alignments=alignments)
-    return _finish(report, skipped, inputs or {})
+    tally = EntityTally(normalizer=normalizer, tagger=tagger, bias_list=_bias(bias_list),
+                        categories=_categories(items))
+    tally.update([it.reference for it in items], [it.hypothesis for it in items],
+                 entities=[it.entities for it in items], ids=[it.id for it in items])
+    return _finish(tally.compute(alignments=alignments), skipped, inputs or {})
 
 
 def score_manifest(path: str | Path, **kwargs: Any) -> dict[str, Any]:
@@ -76,35 +75,28 @@ def score_earnings21_systems(root: str | Path, systems: Sequence[str], *, calls:
     from finparakeet.data import earnings21 as e21
 
     call_ids = list(calls) if calls is not None else e21.list_calls(root)
-    loaded, prepared, failed = {}, {}, {}
-    bias = _bias(bias_list)
+    loaded, failed = {}, []
+    for cid in call_ids:
+        try:
+            loaded[cid] = e21.load_call(root, cid)
+        except (OSError, ValueError, KeyError) as e:
+            failed.append(Skipped(f"{root}/transcripts/nlp_references/{cid}.nlp", None, f"{type(e).__name__}: {e}", cid))
+    scorer = EntityScorer(normalizer, bias_list=_bias(bias_list))
+    categories = _categories(ScoringItem("", "", "", c.entities) for c in loaded.values())
+    prepared: dict[str, Any] = {}
     reports = {}
     for system in systems:
-        metric = None
-        skipped: list[Skipped] = []
-        for cid in call_ids:
-            if cid not in loaded and cid not in failed:
-                try:
-                    loaded[cid] = e21.load_call(root, cid)
-                except (OSError, ValueError, KeyError) as e:
-                    failed[cid] = f"{type(e).__name__}: {e}"
-        for item, skip in iter_earnings21(root, system, [c for c in call_ids if c in loaded], loaded):
+        tally = EntityTally(scorer=scorer, categories=categories)
+        skipped = list(failed)
+        for item, skip in iter_earnings21(root, system, list(loaded), loaded):
             if skip:
                 skipped.append(skip)
                 continue
-            if metric is None:
-                cats = _categories(ScoringItem("", "", "", loaded[c].entities) for c in loaded)
-                metric = EntityMetric(normalizer=normalizer, bias_list=bias, categories=cats)
-                normalizer = metric.normalizer  # one normaliser (and its tables) for every system
             if item.id not in prepared:
-                prepared[item.id] = metric.prepare(item.reference, item.entities)
-            metric.update([prepared[item.id]], [item.hypothesis], ids=[item.id])
-        skipped += [Skipped(f"{root}/transcripts/nlp_references/{c}.nlp", None, r, c) for c, r in failed.items()]
-        if metric is None:
-            metric = EntityMetric(normalizer=normalizer, bias_list=bias)
-        from finparakeet.scoring.report import build_report
-        report = build_report(metric.counts(), metric.details, alignments=alignments)
-        reports[system] = _finish(report, skipped, {"earnings21": str(root), "system": normalise_system(system)})
+                prepared[item.id] = scorer.prepare(item.reference, item.entities)
+            tally.update([prepared[item.id]], [item.hypothesis], ids=[item.id])
+        reports[system] = _finish(tally.compute(alignments=alignments), skipped,
+                                  {"earnings21": str(root), "system": normalise_system(system)})
     return reports
 
 

@@ -9,17 +9,17 @@ Definitions (DESIGN.md, "Entity scoring"), all on normalised words:
 - per category, and over entities marked ``seen: false`` ("unseen");
 - key phrases: see ``finparakeet.scoring.keyphrases``.
 
-``EntityMetric`` keeps every count in a torch tensor state with sum reduction (torchmetrics ``Metric``), so a
-Lightning validation loop can sync it across processes; per-utterance details stay in the process that scored them.
+Two accumulators share one implementation (``EntityScorer`` scores, ``count_scores`` counts):
+
+- ``EntityTally``: plain Python, no torch (the evaluate recipe, the benchmark);
+- ``EntityMetric`` (``finparakeet.scoring.torchmetric``, loaded on first use): the same counts as torch tensor
+  states with sum reduction (a torchmetrics ``Metric``), so a Lightning validation loop can sync it across processes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
-
-import torch
-from torchmetrics import Metric
 
 from finparakeet.entities import FINANCE_CATEGORIES, EntitySpan, parse_entities
 from finparakeet.scoring.keyphrases import KeyphraseSet, compile_keyphrases
@@ -63,43 +63,22 @@ def rates(num_entities: int, correct: int, errors: int, ref_words: int) -> dict[
     }
 
 
-class EntityMetric(Metric):
-    """Accumulates entity scores over batches; ``compute()`` returns the report dict (``report.build_report``).
+def _as_spans(entities: Sequence[EntitySpan | Mapping[str, Any]]) -> list[EntitySpan]:
+    return [e if isinstance(e, EntitySpan) else parse_entities([e])[0] for e in entities]
 
-    ``update(references, hypotheses, entities=None, ids=None)``: ``entities[k]`` is a list of ``EntitySpan`` (or
-    manifest dicts) over ``references[k]``, or None to tag that reference with the finance tagger. A reference may
-    also be a ``PreparedReference`` (normalised once, scored against several hypotheses).
 
-    States (all summed across processes): ``words`` (S, D, I, reference words, utterances, unscorable entities),
-    ``by_category`` and ``unseen`` (category x [entities, correct, errors, reference words]) and ``keyphrases``
-    (hits, false alarms, misses). ``details`` (per-utterance ``UtteranceScore``) is a plain list kept by each process;
-    after a distributed sync the counts are global while ``details`` hold this process's utterances only.
-    """
+class EntityScorer:
+    """Scores utterances: one normaliser, a tagger for references without entities, an optional bias list."""
 
-    is_differentiable = False
-    higher_is_better = False
-    full_state_update = False
-
-    def __init__(self, *, normalizer=None, tagger: FinanceTagger | None = None,
-                 bias_list: Iterable[str] | None = None, categories: Sequence[str] = DEFAULT_CATEGORIES,
-                 keep_details: bool = True, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, normalizer=None, tagger: FinanceTagger | None = None,
+                 bias_list: Iterable[str] | None = None) -> None:
         if normalizer is None:
             from finparakeet.text import FinanceNormalizer
             normalizer = FinanceNormalizer()
         self.normalizer = normalizer
         self._tagger = tagger  # built on first need: most inputs carry their entities
-        self.keyphrase_set: KeyphraseSet | None = (
+        self.keyphrases: KeyphraseSet | None = (
             compile_keyphrases(bias_list, normalizer) if bias_list is not None else None)
-        self.categories: tuple[str, ...] = tuple(c for c in dict.fromkeys(categories) if c != OTHER) + (OTHER,)
-        self._cat_index = {c: i for i, c in enumerate(self.categories)}
-        self.keep_details = keep_details
-        self.details: list[UtteranceScore] = []
-        c = len(self.categories)
-        self.add_state("words", default=torch.zeros(6, dtype=torch.long), dist_reduce_fx="sum")
-        self.add_state("by_category", default=torch.zeros(c, 4, dtype=torch.long), dist_reduce_fx="sum")
-        self.add_state("unseen", default=torch.zeros(c, 4, dtype=torch.long), dist_reduce_fx="sum")
-        self.add_state("keyphrases", default=torch.zeros(3, dtype=torch.long), dist_reduce_fx="sum")
 
     @property
     def tagger(self) -> FinanceTagger:
@@ -107,80 +86,132 @@ class EntityMetric(Metric):
             self._tagger = FinanceTagger()
         return self._tagger
 
-    def prepare(self, reference: str, entities: Sequence[EntitySpan | Mapping[str, Any]] | None) -> PreparedReference:
+    def prepare(self, reference: str,
+                entities: Sequence[EntitySpan | Mapping[str, Any]] | None = None) -> PreparedReference:
         """Normalise a reference and map its entities (tagging it when ``entities`` is None)."""
-        if entities is None:
-            spans = self.tagger.tag(reference)
-        else:
-            spans = [e if isinstance(e, EntitySpan) else parse_entities([e])[0] for e in entities]
+        spans = self.tagger.tag(reference) if entities is None else _as_spans(entities)
         return prepare_reference(reference, spans, self.normalizer)
 
-    def update(self, references: Sequence[str | PreparedReference], hypotheses: Sequence[str],
-               entities: Sequence[Sequence[EntitySpan | Mapping[str, Any]] | None] | None = None,
-               ids: Sequence[str] | None = None) -> None:
+    def score(self, references: Sequence[str | PreparedReference], hypotheses: Sequence[str],
+              entities: Sequence[Sequence[EntitySpan | Mapping[str, Any]] | None] | None = None,
+              ids: Sequence[str] | None = None, first_index: int = 0) -> list[UtteranceScore]:
+        """Score a batch; ``ids`` default to running numbers from ``first_index``."""
         if len(references) != len(hypotheses):
             raise ValueError(f"{len(references)} references but {len(hypotheses)} hypotheses")
         if entities is not None and len(entities) != len(references):
             raise ValueError(f"{len(references)} references but {len(entities)} entity lists")
-        # Sum in Python first: one tensor add per state per batch, not per entity.
-        words = [0] * 6
-        cats = [[0] * 4 for _ in self.categories]
-        unseen = [[0] * 4 for _ in self.categories]
-        kp = [0, 0, 0]
+        if ids is not None and len(ids) != len(references):
+            raise ValueError(f"{len(references)} references but {len(ids)} ids")
+        out = []
         for k, (ref, hyp) in enumerate(zip(references, hypotheses)):
             if not isinstance(ref, PreparedReference):
                 ref = self.prepare(ref, entities[k] if entities is not None else None)
-            utt_id = str(ids[k]) if ids is not None else str(len(self.details) + k)
-            u = score_prepared(ref, hyp, self.normalizer, utt_id, self.keyphrase_set)
-            al = u.alignment
-            words[W_SUB] += al.substitutions
-            words[W_DEL] += al.deletions
-            words[W_INS] += al.insertions
-            words[W_REF] += len(al.ref)
-            words[W_UTTS] += 1
-            words[W_UNSCORABLE] += len(u.unscorable)
-            for e in u.entities:
-                row = self._cat_index.get(e.category, len(self.categories) - 1)
-                for table in (cats, unseen) if e.seen is False else (cats,):
-                    r = table[row]
-                    r[N_ENTITIES] += 1
-                    r[N_CORRECT] += e.errors == 0
-                    r[N_ERRORS] += e.errors
-                    r[N_REF_WORDS] += e.ref_words
-            if u.keyphrases is not None:
-                kp[0] += u.keyphrases.hits
-                kp[1] += u.keyphrases.false_alarms
-                kp[2] += u.keyphrases.misses
-            if self.keep_details:
-                self.details.append(u)
-        dev = self.words.device
-        self.words += torch.tensor(words, dtype=torch.long, device=dev)
-        self.by_category += torch.tensor(cats, dtype=torch.long, device=dev)
-        self.unseen += torch.tensor(unseen, dtype=torch.long, device=dev)
-        self.keyphrases += torch.tensor(kp, dtype=torch.long, device=dev)
+            utt_id = str(ids[k]) if ids is not None else str(first_index + k)
+            out.append(score_prepared(ref, hyp, self.normalizer, utt_id, self.keyphrases))
+        return out
 
-    def counts(self) -> Counts:
-        """The current (this process's, or synced when called inside ``compute``) counts as plain integers."""
-        return Counts(self.categories, tuple(self.words.tolist()),
-                      tuple(tuple(r) for r in self.by_category.tolist()),
-                      tuple(tuple(r) for r in self.unseen.tolist()),
-                      tuple(self.keyphrases.tolist()) if self.keyphrase_set is not None else None)
 
-    def compute(self) -> dict[str, Any]:
-        from finparakeet.scoring.report import build_report  # report imports this module's helpers
-        return build_report(self.counts(), self.details)
+def category_vocabulary(categories: Sequence[str]) -> tuple[str, ...]:
+    """The categories as count rows: deduplicated, OTHER last."""
+    return tuple(c for c in dict.fromkeys(categories) if c != OTHER) + (OTHER,)
 
-    def forward(self, *args: Any, **kwargs: Any) -> None:
-        # torchmetrics' forward resets and re-merges tensor states per batch, which would drop ``details``;
-        # entity scores are only meaningful per epoch, so forward just accumulates.
-        self.update(*args, **kwargs)
+
+def count_scores(scores: Iterable[UtteranceScore], categories: tuple[str, ...]
+                 ) -> tuple[list[int], list[list[int]], list[list[int]], list[int]]:
+    """Sum utterance scores into (words, by_category, unseen, keyphrases) count lists; the one counting rule that
+    ``EntityTally`` and ``EntityMetric`` share. A category outside ``categories`` counts under OTHER."""
+    index = {c: i for i, c in enumerate(categories)}
+    other = index[OTHER]
+    words = [0] * 6
+    cats = [[0] * 4 for _ in categories]
+    unseen = [[0] * 4 for _ in categories]
+    kp = [0, 0, 0]
+    for u in scores:
+        al = u.alignment
+        words[W_SUB] += al.substitutions
+        words[W_DEL] += al.deletions
+        words[W_INS] += al.insertions
+        words[W_REF] += len(al.ref)
+        words[W_UTTS] += 1
+        words[W_UNSCORABLE] += len(u.unscorable)
+        for e in u.entities:
+            row = index.get(e.category, other)
+            for table in (cats, unseen) if e.seen is False else (cats,):
+                r = table[row]
+                r[N_ENTITIES] += 1
+                r[N_CORRECT] += e.errors == 0
+                r[N_ERRORS] += e.errors
+                r[N_REF_WORDS] += e.ref_words
+        if u.keyphrases is not None:
+            kp[0] += u.keyphrases.hits
+            kp[1] += u.keyphrases.false_alarms
+            kp[2] += u.keyphrases.misses
+    return words, cats, unseen, kp
+
+
+def _add(a: list, b: list) -> None:
+    for i, x in enumerate(b):
+        if isinstance(x, list):
+            _add(a[i], x)
+        else:
+            a[i] += x
+
+
+class EntityTally:
+    """Plain-Python accumulator with the same API as ``EntityMetric``: ``update`` / ``compute`` / ``reset`` /
+    ``merge``. ``compute()`` returns the report dict."""
+
+    def __init__(self, *, normalizer=None, tagger: FinanceTagger | None = None,
+                 bias_list: Iterable[str] | None = None, categories: Sequence[str] = DEFAULT_CATEGORIES,
+                 keep_details: bool = True, scorer: EntityScorer | None = None) -> None:
+        self.scorer = scorer or EntityScorer(normalizer, tagger, bias_list)
+        self.categories = category_vocabulary(categories)
+        self.keep_details = keep_details
+        self.reset()
 
     def reset(self) -> None:
-        super().reset()
-        self.details = []
+        self.words, self.by_category, self.unseen, self.keyphrases = count_scores((), self.categories)
+        self.details: list[UtteranceScore] = []
+        self._seen_utts = 0
 
-    def merge_state(self, incoming_state: dict[str, Any] | Metric) -> None:
-        """Add another metric's (or a state dict's) counts; a metric's details are appended too."""
-        super().merge_state(incoming_state)
-        if isinstance(incoming_state, EntityMetric) and self.keep_details:
-            self.details.extend(incoming_state.details)
+    def prepare(self, reference: str, entities=None) -> PreparedReference:
+        return self.scorer.prepare(reference, entities)
+
+    def update(self, references: Sequence[str | PreparedReference], hypotheses: Sequence[str],
+               entities: Sequence[Sequence[EntitySpan | Mapping[str, Any]] | None] | None = None,
+               ids: Sequence[str] | None = None) -> None:
+        scores = self.scorer.score(references, hypotheses, entities, ids, first_index=self._seen_utts)
+        self._seen_utts += len(scores)
+        for acc, delta in zip((self.words, self.by_category, self.unseen, self.keyphrases),
+                              count_scores(scores, self.categories)):
+            _add(acc, delta)
+        if self.keep_details:
+            self.details.extend(scores)
+
+    def merge(self, other: "EntityTally") -> None:
+        if other.categories != self.categories:
+            raise ValueError("cannot merge tallies with different category vocabularies")
+        for acc, delta in zip((self.words, self.by_category, self.unseen, self.keyphrases),
+                              (other.words, other.by_category, other.unseen, other.keyphrases)):
+            _add(acc, delta)
+        self._seen_utts += other._seen_utts
+        if self.keep_details:
+            self.details.extend(other.details)
+
+    def counts(self) -> Counts:
+        return Counts(self.categories, tuple(self.words), tuple(tuple(r) for r in self.by_category),
+                      tuple(tuple(r) for r in self.unseen),
+                      tuple(self.keyphrases) if self.scorer.keyphrases is not None else None)
+
+    def compute(self, **kwargs: Any) -> dict[str, Any]:
+        """The report dict (``report.build_report``; ``kwargs`` go to it)."""
+        from finparakeet.scoring.report import build_report  # report imports this module's helpers
+        return build_report(self.counts(), self.details, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    # EntityMetric needs torch + torchmetrics (~3 s to import): load it only when asked for.
+    if name == "EntityMetric":
+        from finparakeet.scoring.torchmetric import EntityMetric
+        return EntityMetric
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

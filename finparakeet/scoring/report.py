@@ -203,6 +203,30 @@ def to_markdown(report: Mapping[str, Any], max_confusions: int = 20, max_utteran
     return "\n".join(lines) + "\n"
 
 
+def summary_lines(report: Mapping[str, Any], categories: bool = True) -> list[str]:
+    """A short plain-text summary for a terminal."""
+    r = report
+    lines = [f"utterances {r['num_utterances']}  entities {r['num_entities']}  WER {_pct(r['wer'])}  "
+             f"entity WER {_pct(r['entity_wer'])}  entity accuracy {_pct(r['entity_accuracy'])}"]
+    if "num_rows_scored" in r:
+        lines.append(f"rows scored {r['num_rows_scored']}, skipped {r.get('num_skipped', len(r.get('skipped', [])))}")
+        for s in r.get("skipped", [])[:10]:
+            lines.append(f"  skipped {s.get('source')}:{s.get('line')}: {s['reason']}")
+    if r["unseen"]["num_entities"]:
+        u = r["unseen"]
+        lines.append(f"unseen entities {u['num_entities']}: entity WER {_pct(u['entity_wer'])}, "
+                     f"accuracy {_pct(u['entity_accuracy'])}")
+    if r.get("keyphrases"):
+        k = r["keyphrases"]
+        lines.append(f"key phrases: precision {_pct(k['precision'])} recall {_pct(k['recall'])} F1 {_pct(k['f1'])} "
+                     f"({k['false_alarms']} false alarms)")
+    if categories and r["categories"]:
+        lines.append(f"{'category':<14}{'entities':>9}{'entity WER':>12}{'accuracy':>10}")
+        for c, g in r["categories"].items():
+            lines.append(f"{c:<14}{g['num_entities']:>9}{_pct(g['entity_wer']):>12}{_pct(g['entity_accuracy']):>10}")
+    return lines
+
+
 def write_reports(report: Mapping[str, Any], output_dir: str | Path) -> dict[str, Path]:
     """Write ``entity_report.json``, ``entity_report.md`` and ``entity_report.html`` into ``output_dir``."""
     from finparakeet.scoring.html import to_html

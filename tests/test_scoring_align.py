@@ -1,0 +1,113 @@
+"""Entity alignment: substitutions, deletions and insertions inside and at the edges of entity spans."""
+
+import pytest
+
+from finparakeet.entities import EntitySpan, find_span
+from finparakeet.scoring import PlainNormalizer, align_words, prepare_reference, score_utterance
+
+NORM = PlainNormalizer()
+REF = "Revenue was 4.2 billion dollars in Q3."
+
+
+def money(ref: str = REF, surface: str = "4.2 billion dollars") -> list[EntitySpan]:
+    return [find_span(ref, surface, "MONEY")]
+
+
+def one(hyp: str, ref: str = REF, entities=None):
+    u = score_utterance(ref, hyp, entities if entities is not None else money(ref), NORM)
+    assert len(u.entities) == 1
+    return u, u.entities[0]
+
+
+@pytest.mark.parametrize("hyp, errors, hyp_words, wer_errors", [
+    ("Revenue was 4.2 billion dollars in Q3.", 0, "4.2 billion dollars", 0),
+    ("Revenue was 4.2 million dollars in Q3.", 1, "4.2 million dollars", 1),  # substitution inside
+    ("Revenue was 4.3 billion dollars in Q3.", 1, "4.3 billion dollars", 1),  # substitution at the left edge
+    ("Revenue was 4.2 billion euros in Q3.", 1, "4.2 billion euros", 1),  # substitution at the right edge
+    ("Revenue was 4.2 dollars in Q3.", 1, "4.2 dollars", 1),  # deletion inside
+    ("Revenue was billion dollars in Q3.", 1, "billion dollars", 1),  # deletion at the left edge
+    ("Revenue was in Q3.", 3, "", 3),  # the whole entity deleted
+    ("Revenue was 4.2 uh billion dollars in Q3.", 1, "4.2 uh billion dollars", 1),  # insertion inside
+    ("Revenue was 4.2 uh um billion dollars in Q3.", 2, "4.2 uh um billion dollars", 2),
+    ("Revenue was uh 4.2 billion dollars in Q3.", 0, "4.2 billion dollars", 1),  # insertion before: outside
+    ("Revenue was 4.2 billion dollars uh in Q3.", 0, "4.2 billion dollars", 1),  # insertion after: outside
+    ("Revenue was 4.2 million uh dollars in Q3.", 2, "4.2 million uh dollars", 2),  # substitution + insertion
+])
+def test_entity_errors_inside_and_at_edges(hyp, errors, hyp_words, wer_errors):
+    u, e = one(hyp)
+    assert e.errors == errors
+    assert e.correct == (errors == 0)
+    assert e.hyp_norm == hyp_words
+    assert e.ref == "4.2 billion dollars" and e.ref_words == 3
+    assert u.alignment.errors == wer_errors
+
+
+def test_hyp_is_the_hypothesis_surface():
+    _, e = one("Revenue was 4.2 Million dollars, in Q3.")
+    assert e.hyp == "4.2 Million dollars,"  # as written in the hypothesis (the word's source characters)
+    assert e.hyp_norm == "4.2 million dollars"
+
+
+def test_entity_at_start_and_end_of_utterance():
+    ref = "NVDA rose in Q3"
+    ents = [find_span(ref, "NVDA", "TICKER"), find_span(ref, "Q3", "PERIOD")]
+    u = score_utterance(ref, "uh invidia rose in Q3 yes", ents, NORM)
+    tick, period = u.entities
+    assert (tick.errors, tick.hyp_norm) == (1, "invidia")  # leading "uh" is outside the entity
+    assert (period.errors, period.hyp_norm) == (0, "q3")  # trailing "yes" too
+    assert u.alignment.errors == 3
+    u = score_utterance(ref, "NVDA rose in", ents, NORM)
+    assert [e.errors for e in u.entities] == [0, 1]
+    assert u.entities[1].hyp == ""
+
+
+def test_empty_hypothesis():
+    ref = "NVDA rose 4.2% in Q3"
+    ents = [find_span(ref, "NVDA", "TICKER"), find_span(ref, "4.2%", "PERCENT"), find_span(ref, "Q3", "PERIOD")]
+    u = score_utterance(ref, "", ents, NORM)
+    assert [e.errors for e in u.entities] == [1, 1, 1]
+    assert all(e.hyp == "" and not e.correct for e in u.entities)
+    assert u.wer == 1.0
+
+
+def test_empty_reference_counts_insertions():
+    u = score_utterance("", "hello there", [], NORM)
+    assert u.alignment.insertions == 2 and u.wer == 2.0
+    assert score_utterance("", "", [], NORM).wer == 0.0
+
+
+def test_entity_spanning_partial_words_maps_to_overlapping_words():
+    ref = "We earned $4.2bn."
+    u = score_utterance(ref, "We earned $4.2bn.", [EntitySpan(11, 14, "MONEY", "4.2")], NORM)
+    assert u.entities[0].ref_norm == "$4.2bn"  # the normalised word that overlaps the span
+    assert u.entities[0].correct
+
+
+def test_entity_that_normalises_to_nothing_is_unscorable():
+    ref = "Growth -- strong."
+    span = find_span(ref, "--", "CARDINAL")
+    prep = prepare_reference(ref, [span], NORM)
+    assert prep.entities == [] and prep.unscorable == [span]
+    assert score_utterance(ref, "growth strong", [span], NORM).unscorable == [span]
+
+
+def test_alignment_span_api_and_bounds():
+    al = align_words("a b c d".split(), "a x c y d".split())
+    s = al.span(1, 4)  # b c d -> x c y d: one substitution, one insertion between c and d
+    assert (s.substitutions, s.deletions, s.insertions, s.errors) == (1, 0, 1, 2)
+    assert al.hyp[s.hyp_start:s.hyp_end] == ["x", "c", "y", "d"]
+    assert al.span(0, 1).errors == 0
+    with pytest.raises(ValueError):
+        al.span(2, 2)
+    with pytest.raises(ValueError):
+        al.span(0, 5)
+
+
+def test_alignment_totals_match_jiwer():
+    import jiwer
+    ref = "the quick brown fox jumps over the lazy dog".split()
+    hyp = "a quick brown fox jumped over lazy dog today".split()
+    al = align_words(ref, hyp)
+    out = jiwer.process_words(" ".join(ref), " ".join(hyp))
+    assert (al.substitutions, al.deletions, al.insertions) == (out.substitutions, out.deletions, out.insertions)
+    assert al.wer == pytest.approx(out.wer)
