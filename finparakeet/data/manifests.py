@@ -13,11 +13,11 @@ from finparakeet.data.nemo_manifest import cuts_to_nemo_manifest, read_jsonl, re
 ManifestFormat = Literal["cuts", "nemo"]
 
 
-def detect_format(path: str | Path) -> ManifestFormat:
+def detect_format(path: str | Path, default: ManifestFormat | None = None) -> ManifestFormat:
     """``"cuts"`` for a Lhotse cuts file, ``"nemo"`` for a NeMo manifest, judged by the first well-formed line.
 
-    A Lhotse cut line has a ``type`` (MonoCut, MultiCut, MixedCut) and no ``audio_filepath``. ``ValueError`` when
-    no line says either.
+    A Lhotse cut line has a ``type`` (MonoCut, MultiCut, MixedCut) and no ``audio_filepath``. When no line says
+    either: ``default``, or ``ValueError`` without one.
     """
     for _, row, _ in read_jsonl(path):
         if row is None:
@@ -26,6 +26,8 @@ def detect_format(path: str | Path) -> ManifestFormat:
             return "nemo"
         if "type" in row and ("recording" in row or "tracks" in row or "supervisions" in row):
             return "cuts"
+    if default is not None:
+        return default
     raise ValueError(f"{path}: no line looks like a NeMo row (audio_filepath) or a Lhotse cut (type, recording)")
 
 

@@ -168,7 +168,7 @@ def iter_nemo_cuts(path: str | Path, read_header: bool | None = None) -> Iterato
     headers: dict[str, Recording | None] = {}  # segments of one long file share its header
     for n, row, error in read_jsonl(path):
         if error:
-            raise ValueError(f"{path}:{n}: {error}")
+            raise ValueError(f"{path}:{n}: {error} (recipes/validate_manifest.py keeps the good rows)")
         try:
             row = dict(row, audio_filepath=resolve_audio_path(str(row["audio_filepath"]), manifest_dir)) \
                 if "audio_filepath" in row else row
@@ -185,7 +185,7 @@ def iter_nemo_cuts(path: str | Path, read_header: bool | None = None) -> Iterato
                 rec = headers[audio]
             yield row_to_cut(row, recording=rec, read_header=False)
         except Exception as e:
-            raise ValueError(f"{path}:{n}: {e}") from e
+            raise ValueError(f"{path}:{n}: {e} (recipes/validate_manifest.py keeps the good rows)") from e
 
 
 def read_nemo_manifest(path: str | Path, read_header: bool | None = None) -> CutSet:

@@ -311,7 +311,7 @@ def iter_validate(path: str | Path, config: ValidationConfig = ValidationConfig(
     """Validate a NeMo manifest or a Lhotse cuts file row by row: yields ``(clean cut, None)`` or
     ``(None, reject)`` for each non-blank input line, in order."""
     path = Path(path)
-    fmt = detect_format(path)
+    fmt = detect_format(path, default="nemo")  # nothing recognisable: every line is rejected as a NeMo row
     headers = header_reader()
     seen: dict[str, tuple[int, Any]] = {}  # id -> (line, what it pointed at)
     rows: Iterable = read_jsonl(path)
