@@ -183,6 +183,10 @@ def paired_readings(toks: list[Tok]) -> list[Tok]:
                 i += 2
                 continue
             tail = _pair_tail(b)
+            # "Q four twenty twenty": when b pairs with what follows ("twenty twenty"), a stands alone.
+            if tail is not None and len(b.words) == 1 and i + 2 < n and not toks[i + 2].sep \
+                    and _pair_head(b) and _pair_tail(toks[i + 2]) is not None:
+                tail = None
             if tail is not None:
                 out.append(_merge(t, b, value=(a_val * 100 + tail[0]) * tail[1]))
                 i += 2

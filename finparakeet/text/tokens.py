@@ -70,14 +70,14 @@ def parse_number(num: str) -> tuple[Decimal | None, str | None]:
         if not _THOUSANDS.match(num):
             return None, None
         num = num.replace(",", "")
+    elif "." not in num:
+        if len(num) > 1 and num[0] == "0":
+            return None, num  # "007", "00": a code, keep its zeros
+        # Seven or more bare digits are an identifier (phone, account) unless they end in round zeros.
+        if len(num) >= 7 and len(num) - len(num.rstrip("0")) < 5:
+            return None, num
     if num.startswith("."):
         num = "0" + num
-    int_part = num.split(".", 1)[0]
-    if len(int_part) > 1 and int_part[0] == "0" and "." not in num:
-        return None, num  # "007", "00": a code, keep its zeros
-    # Seven or more bare digits are an identifier (phone, account) unless they end in round zeros.
-    if "." not in num and len(num) >= 7 and len(num) - len(num.rstrip("0")) < 5:
-        return None, num
     try:
         return Decimal(num), None
     except InvalidOperation:  # pragma: no cover - the regex admits only valid digits
@@ -160,6 +160,8 @@ def _chunk_toks(core: str, start: int, end: int, expand: bool) -> list[Tok]:
         toks = _number_tok(m, start, end)
         if toks is not None:
             return toks
+    if expand and core.lower() in T.CONTRACTIONS:  # "'cause" before the apostrophe is split off
+        return _word_toks(core, start, end, expand)
     if _ACRONYM_DOTS.match(core):  # "U.S.", "e.g."
         letters = core.replace(".", "").lower()
         return [Tok(letters, start, end, kind="l" if len(letters) > 1 else "w", upper=core.isupper())]
