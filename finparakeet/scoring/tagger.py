@@ -1,7 +1,7 @@
 """Finance tagger: entity spans for references that come without any (lexicon matches + patterns).
 
 - Lexicon (``finparakeet.lexicon``): tickers (TICKER), companies, indices, ETFs and funds (ORG), jargon (TERM); written
-  forms, aliases and spoken forms; longest match on token boundaries.
+  forms and aliases (not the spoken forms, which are for voices); longest match on token boundaries.
 - Patterns: MONEY ("$4.2 billion", "25 cents", "four point two billion dollars"), PERCENT ("12.5%", "3-5 percent"),
   BPS ("50 bps", "fifty basis points"), PERIOD (quarters, halves, fiscal years, dates, years 1900-2099) and CARDINAL
   (other numbers written in digits, with a scale word: "1.5 million").
@@ -101,7 +101,9 @@ class FinanceTagger:
         forms: dict[str, list[_Form]] = {}
         seen: set[tuple[tuple[str, ...], str]] = set()
         for e in lex.entries:
-            for surface in dict.fromkeys((e.written, *e.aliases, *e.spoken)):
+            # Written forms only: references are written text, and the spoken forms are for voices ("gap" for
+            # GAAP, "on" for ON) — matching them would tag everyday words.
+            for surface in dict.fromkeys((e.written, *e.aliases)):
                 f = _make_form(surface, e.category, e.id)
                 if f is None or (f.tokens, f.case_rule) in seen:
                     continue
