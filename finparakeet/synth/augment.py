@@ -8,7 +8,7 @@ SNR needs the speech power, and a seeded generator keeps the noise byte-for-byte
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -93,17 +93,17 @@ def sox_effects(spec: AugmentSpec) -> list[str]:
 
 
 def _colored_noise(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    white = rng.standard_normal(n)
     if kind == "white" or n < 2:
-        return white
-    # Shape the spectrum: power 1/f (pink) or 1/f^2 (brown).
-    spec = np.fft.rfft(white)
-    f = np.arange(len(spec), dtype=np.float64)
-    f[0] = 1.0
+        return rng.standard_normal(n)
     exponent = {"pink": 0.5, "brown": 1.0}.get(kind)
     if exponent is None:
         raise ValueError(f"unknown noise type {kind!r} (white, pink, brown)")
-    return np.fft.irfft(spec / f ** exponent, n)
+    # Shape the spectrum: power 1/f (pink) or 1/f^2 (brown). A power-of-two length keeps the FFT fast.
+    m = 1 << (n - 1).bit_length()
+    spec = np.fft.rfft(rng.standard_normal(m))
+    f = np.arange(len(spec), dtype=np.float64)
+    f[0] = 1.0
+    return np.fft.irfft(spec / f ** exponent, m)[:n]
 
 
 def add_noise(samples: np.ndarray, spec: AugmentSpec) -> np.ndarray:

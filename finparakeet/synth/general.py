@@ -19,6 +19,7 @@ _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _SHOUT = re.compile(r"\b[A-Z]{2,}")  # acronyms and shouting: espeak-ng spells or mangles them
 _ATTRIBUTION = re.compile(r"^\s*--")
 _QUOTED = re.compile(r'"([^"]+)"')
+_LONE_SYMBOL = re.compile(r"(?<!\d)%|\$(?!\d)")  # "the % key": no number to say it with
 _SPEAKER = re.compile(r"^[\w ]{1,20}:")  # "A: ...", "Q: ...": dialogue labels
 
 
@@ -36,7 +37,7 @@ def clean_sentence(s: str, min_words: int = 4, max_words: int = 20) -> str | Non
     s = " ".join(s.replace("`", "'").replace("’", "'").split())
     if not s or not _OK_CHARS.match(s) or "--" in s or ".." in s or "!!" in s or "??" in s or "?!" in s:
         return None
-    if _SHOUT.search(s) or not s[0].isalpha() or _SPEAKER.match(s):
+    if _SHOUT.search(s) or not s[0].isalpha() or _SPEAKER.match(s) or _LONE_SYMBOL.search(s):
         return None
     if not min_words <= len(s.split()) <= max_words:
         return None

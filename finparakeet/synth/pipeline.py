@@ -127,7 +127,7 @@ def plan_utterances(cfg: SynthConfig, lexicon: Lexicon | None = None) -> Plan:
             texts[i] = Utterance(label, verbalize(label, rng))
     # Train first: what train uses decides what counts as unseen in dev and test.
     train_ids: set[str] = set()
-    test_so_far: list[Utterance] = []
+    test_counts = [0, 0]  # test entities so far: from unseen lexicon entries, all
     for split in SPLITS:
         for i in (i for i, s in enumerate(splits) if s == split and kinds[i] == "finance"):
             assert gen is not None
@@ -138,8 +138,9 @@ def plan_utterances(cfg: SynthConfig, lexicon: Lexicon | None = None) -> Plan:
             elif split == "dev":
                 u = gen.generate(rng, cfg.splits.dev_unseen_prob)
             else:
-                u = _test_utterance(gen, rng, cfg, train_ids, test_so_far)
-                test_so_far.append(u)
+                u = _test_utterance(gen, rng, cfg, train_ids, test_counts)
+                test_counts[0] += sum(_lexicon_unseen(e, train_ids) for e in u.entities)
+                test_counts[1] += len(u.entities)
             texts[i] = u
     train_surfaces = {(e.category, e.text) for s, u in zip(splits, texts) if s == "train" and u for e in u.entities}
 
@@ -155,12 +156,14 @@ def plan_utterances(cfg: SynthConfig, lexicon: Lexicon | None = None) -> Plan:
 
 
 def _test_utterance(gen: FinanceTextGenerator, rng: random.Random, cfg: SynthConfig, train_ids: set[str],
-                    so_far: list[Utterance]) -> Utterance:
+                    counts: list[int]) -> Utterance:
     """A test sentence that keeps the running unseen share at or above the target (best of ``max_tries``)."""
     best, best_share = None, -1.0
     for _ in range(max(cfg.splits.max_tries, 1)):
         u = gen.generate(rng, cfg.splits.test_unseen_prob)
-        share = unseen_share([*so_far, u], train_ids)
+        unseen = counts[0] + sum(_lexicon_unseen(e, train_ids) for e in u.entities)
+        total = counts[1] + len(u.entities)
+        share = unseen / total if total else 1.0
         if share >= cfg.splits.unseen_share:
             return u
         if share > best_share:
@@ -182,7 +185,7 @@ def render(spec: UtteranceSpec, audio_dir: str, tts: TTSConfig) -> Recording:
 def _to_cut(spec: UtteranceSpec, rec: Recording) -> MonoCut:
     u = spec.utterance
     row: dict[str, Any] = {"audio_filepath": rec.sources[0].source, "duration": rec.duration, "text": u.label,
-                           "entities": [e.to_dict() for e in u.entities], "spoken": u.spoken,
+                           "language": "en", "entities": [e.to_dict() for e in u.entities], "spoken": u.spoken,
                            "voice": spec.voice.to_dict(), "augmentation": spec.augment.to_dict(),
                            "split": spec.split, "corpus": spec.corpus}
     return row_to_cut(row, recording=rec, cut_id=spec.id)

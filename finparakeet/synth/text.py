@@ -100,7 +100,9 @@ class FinanceTextGenerator:
         return [t for t in self.templates if t.style == style] or list(self.templates)
 
     def _lexicon_fill(self, s: Slot, entry: LexiconEntry, rng: random.Random) -> Fill:
-        return Fill(entry.written, verbalize(rng.choice(entry.spoken), rng), entry.category, entry.id)
+        # The lexicon's spoken forms are already spoken ("N V D A", "S and P"); only digits and symbols need words.
+        return Fill(entry.written, verbalize(rng.choice(entry.spoken), rng, spell_acronyms=False), entry.category,
+                    entry.id)
 
     def _fill_slots(self, t: Template, rng: random.Random, unseen_prob: float, used: set[str]) -> list[Piece]:
         pieces: list[Piece] = []

@@ -142,11 +142,12 @@ _RULES: list[tuple[str, str]] = [
     ("num_unit", rf"(?P<nu>{_NUM})-(?P<nu_l>[A-Z])\b"),  # "10-K", "8-K"
     ("num", rf"(?P<n>{_NUM})"),
     ("amp", r"\s?&\s?"),
+    ("acronym", r"\b[A-Z]{2,5}\b"),  # "CFO" -> "C F O" (only where the caller allows it)
 ]
 _PATTERN = re.compile("|".join(f"(?P<rule_{name}>{rx})" for name, rx in _RULES))
 
 
-def _sub(m: re.Match, rng: random.Random | None) -> str:
+def _sub(m: re.Match, rng: random.Random | None, spell: bool = True) -> str:
     g = m.groupdict()
     kind = (m.lastgroup or "").removeprefix("rule_")
     if kind == "money_range":
@@ -190,6 +191,8 @@ def _sub(m: re.Match, rng: random.Random | None) -> str:
         return say_number(g["n"], rng)
     if kind == "amp":
         return " and "
+    if kind == "acronym":
+        return " ".join(m.group()) if spell else m.group()
     raise AssertionError(kind)
 
 
@@ -197,11 +200,12 @@ _SPACES = re.compile(r"\s+")
 _DROP = re.compile(r"[\"“”()\[\]*_]")  # read aloud or mangled by espeak-ng, never spoken
 
 
-def verbalize(text: str, rng: random.Random | None = None) -> str:
-    """The spoken form of written ``text``: numbers, money, percent, bps, years, quarters and "&" in words.
+def verbalize(text: str, rng: random.Random | None = None, spell_acronyms: bool = True) -> str:
+    """The spoken form of written ``text``: numbers, money, percent, bps, years, quarters and "&" in words, and
+    acronyms ("CFO") letter by letter unless ``spell_acronyms`` is False (for text that is already a spoken form).
 
     Without ``rng`` the most common reading is chosen; with it, one of the usual alternatives.
     """
-    sub: Callable[[re.Match], str] = lambda m: _sub(m, rng)
+    sub: Callable[[re.Match], str] = lambda m: _sub(m, rng, spell_acronyms)
     out = _PATTERN.sub(sub, _DROP.sub(" ", text.replace("—", ", ").replace("’", "'")))
     return _SPACES.sub(" ", out).strip()
