@@ -83,7 +83,7 @@ def test_tagged_slots_name_one_company():
     for i in range(30):
         u = gen.generate(random.Random(i))
         company, ticker = u.entities
-        assert company.source == f"company:{ticker.text}"
+        assert LEXICON.by_id[company.source].ticker == ticker.text == LEXICON.by_id[ticker.source].ticker
         assert LEXICON.by_id[company.source].written == company.text
 
 
@@ -183,14 +183,17 @@ def test_unseen_share_target_is_what_the_greedy_keeps():
     assert sum(e.seen is False and not e.source.startswith("pattern:") for e in ents) / len(ents) < 0.45
 
 
-def test_heldout_keeps_company_and_ticker_together():
+def test_heldout_keeps_listings_together_and_takes_its_share_of_each_kind():
     pools = LexiconPools.build(LEXICON, 0.2, random.Random(0))
     held = pools.heldout_ids
-    for eid in held:
-        if eid.startswith("ticker:"):
-            assert f"company:{eid[7:]}" in held or f"company:{eid[7:]}" not in LEXICON.by_id
-    n_tickers = len(LEXICON.by_kind("ticker"))
-    assert abs(sum(i.startswith("ticker:") for i in held) - 0.2 * n_tickers) <= 1
+    for e in LEXICON.entries:
+        if e.ticker:  # a company or fund and its ticker are held out together, or not at all
+            assert {x.id in held for x in LEXICON.entries if x.ticker == e.ticker} == {e.id in held}
+    for kind in ("company", "index", "term"):
+        entries = LEXICON.by_kind(kind)
+        if len(entries) >= 10:
+            assert 0.15 <= sum(e.id in held for e in entries) / len(entries) <= 0.25, kind
+    assert pools.heldout_ids != LexiconPools.build(LEXICON, 0.2, random.Random(1)).heldout_ids
 
 
 def test_plan_is_seeded():

@@ -1,7 +1,7 @@
 """Lexicon entries per template slot, with a seeded held-out share that the train split never uses.
 
-A company and its ticker are held out together (one group), so a test sentence with an unseen ticker does not leak
-it through the company name in train.
+A company (or fund) and its ticker are held out together (one group), so a test sentence with an unseen ticker does
+not leak it through the company name in train.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def slot_key(category: str, kind: str) -> str:
 
 
 def _group(e: LexiconEntry) -> str:
-    return f"listing:{e.ticker}" if e.kind in ("ticker", "company") and e.ticker else e.id
+    return f"listing:{e.ticker}" if e.ticker else e.id
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,14 @@ class LexiconPools:
     def build(cls, lexicon: Lexicon, heldout_fraction: float, rng: random.Random) -> "LexiconPools":
         """Hold out ``heldout_fraction`` of the groups of each kind family (at least one where a family has two or
         more, so the test split always has unseen entries and train keeps some)."""
-        families: dict[str, list[str]] = {}
+        family: dict[str, str] = {}  # group -> the kind it is counted under: what it names, not its ticker
         for e in lexicon.entries:
-            fam = "listing" if e.kind in ("ticker", "company") else e.kind
             g = _group(e)
-            if g not in families.setdefault(fam, []):
-                families[fam].append(g)
+            if e.kind != "ticker" or g not in family:
+                family[g] = e.kind
+        families: dict[str, list[str]] = {}
+        for g, fam in family.items():
+            families.setdefault(fam, []).append(g)
         held: set[str] = set()
         for fam in sorted(families):
             groups = sorted(families[fam])

@@ -115,9 +115,9 @@ class FinanceTextGenerator:
                 pieces.extend(pattern_pieces(part.category, part.kind, rng))
                 continue
             entry = None
-            if part.tag and part.tag in tagged:
-                want = f"ticker:{tagged[part.tag]}" if part.category == TICKER else f"company:{tagged[part.tag]}"
-                entry = self.pools_by_id.get(want)
+            if part.tag and part.tag in tagged:  # the entry of the same listing: its ticker, or what it names
+                entry = next((e for e in self._by_ticker.get(tagged[part.tag], ())
+                              if (e.kind == "ticker") == (part.category == TICKER)), None)
             if entry is None:
                 entry = self.pools.pick(slot_key(part.category, part.kind), rng, unseen_prob, frozenset(used))
             if part.tag and entry.ticker and part.category in (TICKER, ORG):
@@ -127,8 +127,13 @@ class FinanceTextGenerator:
         return pieces
 
     @cached_property
-    def pools_by_id(self) -> dict[str, LexiconEntry]:
-        return {e.id: e for entries in (*self.pools.seen.values(), *self.pools.heldout.values()) for e in entries}
+    def _by_ticker(self) -> dict[str, tuple[LexiconEntry, ...]]:
+        out: dict[str, dict[str, LexiconEntry]] = {}
+        for entries in (*self.pools.seen.values(), *self.pools.heldout.values()):
+            for e in entries:
+                if e.ticker:
+                    out.setdefault(e.ticker, {})[e.id] = e
+        return {t: tuple(sorted(d.values(), key=lambda e: e.id)) for t, d in out.items()}
 
     def generate(self, rng: random.Random, unseen_prob: float = 0.0) -> Utterance:
         """One utterance; lexicon slots draw held-out entries with probability ``unseen_prob`` (0 in train)."""
