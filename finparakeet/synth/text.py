@@ -99,7 +99,8 @@ class FinanceTextGenerator:
         style = "callcentre" if rng.random() < self.config.callcentre_share else "earnings"
         return [t for t in self.templates if t.style == style] or list(self.templates)
 
-    def _lexicon_fill(self, s: Slot, entry: LexiconEntry, rng: random.Random) -> Fill:
+    @staticmethod
+    def _lexicon_fill(entry: LexiconEntry, rng: random.Random) -> Fill:
         # The lexicon's spoken forms are already spoken ("N V D A", "S and P"); only digits and symbols need words.
         return Fill(entry.written, verbalize(rng.choice(entry.spoken), rng, spell_acronyms=False), entry.category,
                     entry.id)
@@ -123,7 +124,7 @@ class FinanceTextGenerator:
             if part.tag and entry.ticker and part.category in (TICKER, ORG):
                 tagged.setdefault(part.tag, entry.ticker)
             used.add(entry.id)
-            pieces.append(self._lexicon_fill(part, entry, rng))
+            pieces.append(self._lexicon_fill(entry, rng))
         return pieces
 
     @cached_property
