@@ -44,7 +44,7 @@ def test_entity_errors_inside_and_at_edges(hyp, errors, hyp_words, wer_errors):
 
 def test_hyp_is_the_hypothesis_surface():
     _, e = one("Revenue was 4.2 Million dollars, in Q3.")
-    assert e.hyp == "4.2 Million dollars,"  # as written in the hypothesis (the word's source characters)
+    assert e.hyp == "4.2 Million dollars"  # as written in the hypothesis, edge punctuation trimmed
     assert e.hyp_norm == "4.2 million dollars"
 
 

@@ -13,8 +13,8 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding
 td.n{text-align:right}h2{margin-top:1.6em}.muted{color:#777}
 .al{display:flex;flex-wrap:wrap;gap:2px 0;font-family:ui-monospace,monospace;font-size:12px;margin:.4em 0 1em}
 .c{display:inline-flex;flex-direction:column;padding:1px 3px;border-bottom:3px solid transparent}
-.c b{font-weight:normal}.c i{font-style:normal;color:#555}
-.s i{color:#b00;font-weight:bold}.d b{text-decoration:line-through;color:#b00}.i i{color:#06c;font-weight:bold}
+.c .h{color:#555}
+.s .h{color:#b00;font-weight:bold}.d .r{text-decoration:line-through;color:#b00}.i .h{color:#06c;font-weight:bold}
 .ent{background:#fff4c2}.ent.bad{background:#ffd9d9}.es{border-left:2px solid #c90}.ee{border-right:2px solid #c90}
 .gap{color:#999;padding:0 6px;align-self:center}
 """
@@ -106,7 +106,8 @@ def _alignment(u: Mapping[str, Any], max_words: int, context: int = 6, max_windo
             if op != "i" and pos == e["word_end"] - 1:
                 cls.append("ee")
             title = f' title="{escape(e["category"])}: {escape(e["ref"])} → {escape(e["hyp"])}"'
-        return f'<span class="{" ".join(cls)}"{title}><b>{escape(r) or "&nbsp;"}</b><i>{escape(h) or "&nbsp;"}</i></span>'
+        return (f'<span class="{" ".join(cls)}"{title}><span class=r>{escape(r) or "&nbsp;"}</span>'
+                f'<span class=h>{escape(h) or "&nbsp;"}</span></span>')
 
     out: list[str] = []
     last_shown = True

@@ -19,6 +19,8 @@ from finparakeet.scoring.align import Alignment, align_words
 from finparakeet.scoring.keyphrases import KeyphraseCounts, KeyphraseSet, count_keyphrases
 from finparakeet.text import NormWord
 
+_EDGE_PUNCT = " \t\n,.;:!?\"'()[]"
+
 
 @dataclass(frozen=True)
 class PreparedReference:
@@ -122,6 +124,7 @@ def score_prepared(ref: PreparedReference, hypothesis: str, normalizer, utt_id: 
         s = al.span(i, j)
         if s.hyp_end > s.hyp_start:
             hyp = hypothesis[hyp_words[s.hyp_start].start:max(w.end for w in hyp_words[s.hyp_start:s.hyp_end])]
+            hyp = hyp.strip(_EDGE_PUNCT)  # a word's source characters include its trailing comma or full stop
         else:
             hyp = ""
         results.append(EntityResult(
