@@ -259,7 +259,9 @@ def decimal_words(toks: list[Tok]) -> list[Tok]:
 
 
 def scales(toks: list[Tok]) -> list[Tok]:
-    """A number followed by a scale word takes its value: "4.2 billion", "four point two billion", "$1.5 bn"."""
+    """A number followed by a scale word takes its value: "4.2 billion", "four point two billion", "$1.5 bn";
+    then compound amounts add up: "$1 billion $295 million" = "1 billion 295 million" = $1.295e9 (as text2num reads
+    "one billion two hundred ninety five million")."""
     out: list[Tok] = []
     for t in toks:
         prev = out[-1] if out else None
@@ -269,14 +271,31 @@ def scales(toks: list[Tok]) -> list[Tok]:
                 scale = T.SCALE_WORDS[t.words[0]]
             elif t.kind == "w" and t.text in T.SCALE_WORDS:
                 scale = T.SCALE_WORDS[t.text]
-            # Only a scale larger than the number's own magnitude applies ("two thousand million" is fine,
-            # "4 thousand" too; "1 million 200 thousand" was already read whole by text2num).
             if scale is not None:
                 word = t.words[0] if t.kind == "n" else t.text
                 out[-1] = _merge(prev, t, value=prev.value * scale, cur=prev.cur, words=prev.words + (word,))
                 continue
         out.append(t)
-    return out
+    # Compound amounts, once both parts carry their scales.
+    merged: list[Tok] = []
+    for t in out:
+        prev = merged[-1] if merged else None
+        if prev is not None and not t.sep and _is_num(prev) and prev.digits is None and _compound(prev, t):
+            merged[-1] = _merge(prev, t, value=prev.value + t.value, cur=prev.cur or t.cur,
+                                words=prev.words + t.words)
+            continue
+        merged.append(t)
+    return merged
+
+
+def _compound(a: Tok, b: Tok) -> bool:
+    """Whether b continues the amount a at a smaller scale ("1 billion" then "295 million")."""
+    if not (_is_num(b) and b.digits is None and b.words and b.words[-1] in T.SCALE_WORDS):
+        return False
+    assert a.value is not None and b.value is not None
+    size = next((size for size, _ in T.OUTPUT_SCALES if a.value >= size), None)
+    return (size is not None and a.value % size == 0 and 0 < b.value < size
+            and (not a.cur or not b.cur or a.cur == b.cur))
 
 
 def format_decimal(value: Decimal) -> str:

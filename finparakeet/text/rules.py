@@ -8,6 +8,7 @@ from finparakeet.text import tables as T
 from finparakeet.text.tokens import Tok
 
 _MAX_UNIT_LEN = max(len(k) for k in T.UNIT_PHRASES)
+_MAX_CURRENCY_LEN = max(len(k) for k in T.CURRENCY_PHRASES)
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 _MILLION = Decimal(10) ** 6
@@ -31,41 +32,58 @@ def _with_span(t: Tok, span_toks: list[Tok], **fields: object) -> Tok:
     return new
 
 
+def _phrase(toks: list[Tok], i: int, table: dict[tuple[str, ...], str], longest: int) -> tuple[str, int] | None:
+    """The longest phrase of ``table`` starting at word ``i`` with no punctuation inside: (its value, end index)."""
+    for k in range(min(longest, len(toks) - i), 0, -1):
+        words = tuple(toks[j].text if toks[j].kind != "n" else "\0" for j in range(i, i + k))
+        if words in table and not any(toks[j].sep for j in range(i, i + k)):
+            return table[words], i + k
+    return None
+
+
+def _prefix(t: Tok) -> str | None:
+    """A written currency prefix standing alone before a number: "$", "€", "CHF", "USD" (codes in capitals)."""
+    if t.kind == "w" and t.text.isalpha() and not t.upper:
+        return None
+    return T.CURRENCY_PREFIXES.get(t.text.upper()) if t.kind in ("w", "l") else None
+
+
 def units(toks: list[Tok]) -> list[Tok]:
     """Currency and unit words after a number fold into it: "4.2 billion dollars" -> $4.2e9, "twelve point five
     percent" -> 12.5%, "fifty basis points" -> 50bps, "25 cents" -> $0.25, "two dollars and forty cents" -> $2.40;
-    a lone "$" before a number and "a dollar" count too. "pp" after a number reads "percentage points"."""
+    a prefix standing before a number ("$ 4.2", "CHF 85") and "a dollar" count too. "pp" after a number reads
+    "percentage points"."""
     out: list[Tok] = []
     i, n = 0, len(toks)
     while i < n:
         t = toks[i]
-        # "$ 4.2": a free-standing symbol before a number.
-        if t.kind == "w" and t.text in T.CURRENCY_PREFIXES and i + 1 < n and _plain(toks[i + 1]) \
-                and not toks[i + 1].cur:
-            toks[i + 1] = _with_span(toks[i + 1], [t, toks[i + 1]], cur=T.CURRENCY_PREFIXES[t.text])
+        # "$ 4.2", "CHF 85": a free-standing prefix before a number.
+        if i + 1 < n and _plain(toks[i + 1]) and not toks[i + 1].cur and (cur := _prefix(t)) is not None:
+            toks[i + 1] = _with_span(toks[i + 1], [t, toks[i + 1]], cur=cur)
             i += 1
             continue
         # "a dollar" = $1.
         if (t.kind == "w" and t.text == "a" and i + 1 < n and toks[i + 1].kind == "w"
                 and toks[i + 1].text in T.A_CURRENCY and not toks[i + 1].sep):
             out.append(Tok("", t.start, toks[i + 1].end, kind="n", sep=t.sep, value=_ONE,
-                           cur=T.CURRENCY_WORDS[toks[i + 1].text], words=("a",)))
+                           cur=T.CURRENCY_PHRASES[(toks[i + 1].text,)], words=("a",)))
             i += 2
             continue
         if _plain(t) and t.value is not None and i + 1 < n and not toks[i + 1].sep:
             nxt = toks[i + 1]
-            if nxt.kind == "w" and nxt.text in T.CURRENCY_WORDS:
-                cur = T.CURRENCY_WORDS[nxt.text]
-                if not t.cur or t.cur == cur:
-                    out.append(_with_span(t, [t, nxt], cur=cur))
-                    i += 2
-                    continue
-            if nxt.kind == "w" and nxt.text in T.CENT_WORDS and not t.cur:
-                out.append(_with_span(t, [t, nxt], value=t.value / _HUNDRED, cur="$"))
+            matched = _phrase(toks, i + 1, T.CURRENCY_PHRASES, _MAX_CURRENCY_LEN)
+            if matched is not None and (not t.cur or t.cur == matched[0]):
+                out.append(_with_span(t, toks[i:matched[1]], cur=matched[0]))
+                i = matched[1]
+                continue
+            if nxt.kind == "w" and nxt.text in T.CENT_WORDS and t.cur in ("", "$"):
+                # "25 cents" = $0.25; in "$2.25 cents" the word repeats the symbol.
+                value = t.value if t.cur else t.value / _HUNDRED
+                out.append(_with_span(t, [t, nxt], value=value, cur="$"))
                 i += 2
                 continue
         if _plain(t) and i + 1 < n and not toks[i + 1].sep:
-            matched = _unit_phrase(toks, i + 1)
+            matched = _phrase(toks, i + 1, T.UNIT_PHRASES, _MAX_UNIT_LEN)
             if matched is not None:
                 unit, j = matched
                 out.append(_with_span(t, toks[i:j], unit=unit))
@@ -84,21 +102,14 @@ def units(toks: list[Tok]) -> list[Tok]:
     return _dollars_and_cents(out)
 
 
-def _unit_phrase(toks: list[Tok], i: int) -> tuple[str, int] | None:
-    for k in range(min(_MAX_UNIT_LEN, len(toks) - i), 0, -1):
-        words = tuple(toks[j].text if toks[j].kind != "n" else "\0" for j in range(i, i + k))
-        if words in T.UNIT_PHRASES and not any(toks[j].sep for j in range(i, i + k)):
-            return T.UNIT_PHRASES[words], i + k
-    return None
-
-
-def _cents_part(t: Tok) -> Decimal | None:
-    """The cents after spoken dollars: "forty cents" (already $0.40) or a bare spoken 1..99 ("a dollar five")."""
-    if t.kind != "n" or not t.words or t.value is None or t.ordinal or t.unit:
+def _cents_part(t: Tok, spoken_dollars: bool) -> Decimal | None:
+    """The cents after dollars: "forty cents" (already $0.40), or after spoken dollars a bare spoken 1..99
+    ("a dollar five")."""
+    if t.kind != "n" or t.value is None or t.ordinal or t.unit:
         return None
-    if t.cur == "$" and 0 < t.value < 1:
+    if t.cur == "$" and 0 < t.value < 1 and t.value * 100 == (t.value * 100).to_integral_value():
         return t.value
-    if not t.cur and t.value == t.value.to_integral_value() and 1 <= t.value <= 99:
+    if spoken_dollars and t.words and not t.cur and t.value == t.value.to_integral_value() and 1 <= t.value <= 99:
         return t.value / _HUNDRED
     return None
 
@@ -110,11 +121,11 @@ def _dollars_and_cents(toks: list[Tok]) -> list[Tok]:
     while i < n:
         t = toks[i]
         if t.kind == "n" and t.cur == "$" and t.value is not None and t.value == t.value.to_integral_value() \
-                and t.value < 1000 and t.words and not t.unit:
+                and 1 <= t.value < 1000 and not t.unit:
             j = i + 1
             if j < n and toks[j].text == "and" and not toks[j].sep:
                 j += 1
-            if j < n and not toks[j].sep and (cents := _cents_part(toks[j])) is not None \
+            if j < n and not toks[j].sep and (cents := _cents_part(toks[j], bool(t.words))) is not None \
                     and not (j + 1 < n and toks[j + 1].text in T.SCALE_WORDS):
                 out.append(_with_span(t, toks[i:j + 1], value=t.value + cents))
                 i = j + 1

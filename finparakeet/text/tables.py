@@ -7,19 +7,26 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-# Spoken currency words after a number -> the symbol written before it.
-CURRENCY_WORDS: dict[str, str] = {
-    "dollar": "$", "dollars": "$", "buck": "$", "bucks": "$", "usd": "$",
-    "euro": "€", "euros": "€", "eur": "€",
-    "pound": "£", "pounds": "£", "gbp": "£", "sterling": "£",
-    "yen": "¥", "jpy": "¥",
+# Spoken currency words after a number -> the symbol written before it. Currencies without a symbol of their own
+# use their lower-case ISO code ("CHF 85" = "85 Swiss francs" -> "chf85").
+CURRENCY_PHRASES: dict[tuple[str, ...], str] = {
+    ("dollar",): "$", ("dollars",): "$", ("buck",): "$", ("bucks",): "$", ("us", "dollars"): "$",
+    ("euro",): "€", ("euros",): "€",
+    ("pound",): "£", ("pounds",): "£", ("pounds", "sterling"): "£", ("british", "pounds"): "£",
+    ("yen",): "¥", ("rupee",): "₹", ("rupees",): "₹",
+    ("franc",): "chf", ("francs",): "chf", ("swiss", "francs"): "chf",
+    ("canadian", "dollars"): "c$", ("australian", "dollars"): "a$",
+    ("yuan",): "cny", ("renminbi",): "cny",
 }
 # Singular currency words that "a" may count ("a dollar" = "$1"); plural forms never follow "a".
 A_CURRENCY = frozenset({"dollar", "buck", "euro"})
 CENT_WORDS = frozenset({"cent", "cents"})
-# Written currency prefixes (longest first when matched) -> canonical symbol.
+# Written currency prefixes, glued ("US$4.2", "C$10") or standing before the number ("CHF 85", "USD 10") ->
+# canonical prefix. Matched case-insensitively; letter codes only when written in capitals.
 CURRENCY_PREFIXES: dict[str, str] = {
-    "US$": "$", "USD$": "$", "$": "$", "€": "€", "£": "£", "¥": "¥", "₹": "₹",
+    "$": "$", "US$": "$", "USD$": "$", "USD": "$", "€": "€", "EUR": "€", "£": "£", "GBP": "£",
+    "¥": "¥", "JPY": "¥", "₹": "₹", "INR": "₹", "CHF": "chf", "C$": "c$", "CAD": "c$", "A$": "a$", "AUD": "a$",
+    "CNY": "cny", "RMB": "cny",
 }
 # Written cent sign after a number ("25¢").
 CENT_SIGNS = frozenset({"¢"})

@@ -51,7 +51,7 @@ _TRAIL = re.compile(r"[\"'\])}>*.,;:!?…_|\\-]+$")
 # Punctuation marks that count as a boundary between words.
 _BOUNDARY = frozenset(".,;:!?()[]{}\"…-")
 _NUMBER = re.compile(
-    r"^(?P<sign>[-+])?(?P<cur>US\$|USD\$|\$|€|£|¥|₹)?(?P<num>\d[\d,]*(?:\.\d+)?|\.\d+)"
+    r"^(?P<sign>[-+])?(?P<cur>US\$|USD\$|C\$|A\$|CHF|CNY|RMB|\$|€|£|¥|₹)?(?P<num>\d[\d,]*(?:\.\d+)?|\.\d+)"
     r"(?P<suf>%|bps|bpts|bp|x|k|mm|mn|m|bn|b|tn|t|st|nd|rd|th|¢|'s|s)?$",
     re.IGNORECASE,
 )
@@ -61,6 +61,7 @@ _SPLIT_PARTS = re.compile(r"[-–/]+")
 _PIECE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+(?:[.,]\d+)*%?|[$€£¥₹&%+@]")
 # Symbols standing alone read as words ("Johnson & Johnson", "the %", "2 + 2").
 _SYMBOL_WORDS = {"&": "and", "+": "plus", "@": "at"}
+_SYMBOLS = frozenset("$€£¥₹%")
 _ORDINAL_SUFFIX = frozenset({"st", "nd", "rd", "th"})
 
 
@@ -144,7 +145,7 @@ def _piece_toks(piece: str, start: int, end: int, expand: bool) -> list[Tok]:
             return toks
     if piece in _SYMBOL_WORDS:
         return [Tok(_SYMBOL_WORDS[piece], start, end)]
-    if piece in T.CURRENCY_PREFIXES or piece == "%":
+    if piece in _SYMBOLS:
         return [Tok(piece, start, end)]
     if piece[0].isdigit():
         if piece.endswith("%"):  # "1,25%": not a thousands pattern; keep digits and unit apart
