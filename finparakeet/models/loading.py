@@ -8,7 +8,6 @@ Every model returned here also gets the CPU TDT loss (:func:`use_cpu_tdt_loss_if
 from __future__ import annotations
 
 import os
-import socket
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
@@ -24,7 +23,9 @@ if TYPE_CHECKING:  # NeMo import costs ~7 s: only on the code paths that build a
 __all__ = [
     "CONF_DIR",
     "PretrainedUnavailableError",
+    "load_group_config",
     "load_model_config",
+    "load_adapter_config",
     "make_adapter_capable",
     "build_model",
     "load_pretrained",
@@ -43,22 +44,35 @@ class PretrainedUnavailableError(RuntimeError):
     """A pretrained model was requested but cannot be fetched (no network/hub) and is not cached."""
 
 
-def load_model_config(
-    name_or_path: Union[str, Path] = "tiny_tdt", overrides: Sequence[str] = (), conf_dir: Optional[Path] = None
+def load_group_config(
+    group: str, name_or_path: Union[str, Path], overrides: Sequence[str] = (), conf_dir: Optional[Path] = None
 ) -> DictConfig:
-    """Load ``conf/model/<name>.yaml`` (or a path) outside Hydra, as the ``model`` node of a fresh root.
+    """Load ``conf/<group>/<name>.yaml`` (or a path) outside Hydra, as the ``<group>`` node of a fresh root.
 
-    The root lets the configs' ``${model.*}`` interpolations resolve; ``overrides`` use Hydra's CLI paths,
-    e.g. ``["model.encoder.n_layers=4", "model.tokenizer.dir=/tmp/tok"]``.
+    The root lets ``${model.*}`` interpolations resolve; ``overrides`` use Hydra's CLI paths,
+    e.g. ``["model.encoder.n_layers=4", "model.tokenizer.dir=/tmp/tok"]``. Same result as Hydra's compose.
     """
     path = Path(name_or_path)
     if path.suffix not in (".yaml", ".yml"):  # a config name such as "parakeet_tdt_0.6b_v2"
-        path = (conf_dir or CONF_DIR) / "model" / f"{name_or_path}.yaml"
-    node = _load_node(path)
-    root = OmegaConf.create({"model": node})
+        path = (conf_dir or CONF_DIR) / group / f"{name_or_path}.yaml"
+    root = OmegaConf.create({group: _load_node(path)})
     if overrides:
         root = OmegaConf.merge(root, OmegaConf.from_dotlist(list(overrides)))
-    return root.model
+    return root[group]
+
+
+def load_model_config(
+    name_or_path: Union[str, Path] = "tiny_tdt", overrides: Sequence[str] = (), conf_dir: Optional[Path] = None
+) -> DictConfig:
+    """``conf/model/<name>.yaml`` as the ``model`` node (see :func:`load_group_config`)."""
+    return load_group_config("model", name_or_path, overrides, conf_dir)
+
+
+def load_adapter_config(
+    name_or_path: Union[str, Path] = "linear", overrides: Sequence[str] = (), conf_dir: Optional[Path] = None
+) -> DictConfig:
+    """``conf/adapter/<name>.yaml`` as the ``adapter`` node, e.g. ``overrides=["adapter.dim=16"]``."""
+    return load_group_config("adapter", name_or_path, overrides, conf_dir)
 
 
 def _load_node(path: Path) -> DictConfig:
@@ -124,21 +138,36 @@ def _env_offline() -> bool:
     return any(os.environ.get(v, "").lower() in _TRUE for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 
-def hub_reachable(host: str = HUB_HOST, port: int = 443, timeout: float = 2.0) -> bool:
-    """TCP connect to the hub within ``timeout`` seconds (DNS included: it runs in a thread we stop waiting for)."""
+def hub_reachable(host: str = HUB_HOST, timeout: float = 2.0) -> bool:
+    """True if ``https://<host>`` answers (any HTTP status) within ``timeout`` seconds.
+
+    An HTTPS request rather than a TCP connect: sandboxes and proxies may accept any TCP connection.
+    It runs in a daemon thread so that slow DNS cannot hold us past ``timeout`` either.
+    """
+    import urllib.error
+    import urllib.request
+
     result = []
 
     def probe():
         try:
-            with socket.create_connection((host, port), timeout=timeout):
-                result.append(True)
-        except OSError:
+            urllib.request.urlopen(urllib.request.Request(f"https://{host}/", method="HEAD"), timeout=timeout)
+            result.append(True)
+        except urllib.error.HTTPError:  # the server answered: it is reachable
+            result.append(True)
+        except Exception:  # noqa: BLE001 - any failure to get an answer means unreachable
             pass
 
     thread = threading.Thread(target=probe, daemon=True)
     thread.start()
     thread.join(timeout)
     return bool(result)
+
+
+def _hub_host() -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(os.environ.get("HF_ENDPOINT", "")).hostname or HUB_HOST
 
 
 def _cached_hub_file(name: str) -> Optional[str]:
@@ -171,14 +200,15 @@ def load_pretrained(
     A hub name is served from the Hugging Face cache when present; otherwise, offline (``HF_HUB_OFFLINE=1``
     or the hub unreachable within ``timeout`` s) it raises :class:`PretrainedUnavailableError` at once.
     """
-    from nemo.collections.asr.models import ASRModel
-
+    # Hub checks come before importing NeMo (~7 s), so an offline run fails at once.
     if nemo_path:
         path = Path(nemo_path).expanduser()
         if not path.is_file():
             raise FileNotFoundError(f"model.nemo_path={str(path)!r} does not exist")
 
         def restore(**kw):
+            from nemo.collections.asr.models import ASRModel
+
             return ASRModel.restore_from(str(path), **kw)
 
     elif pretrained_name:
@@ -187,12 +217,15 @@ def load_pretrained(
             return load_pretrained(nemo_path=cached, map_location=map_location, trainer=trainer)
         if _env_offline():
             raise PretrainedUnavailableError(_offline_message(pretrained_name, "HF_HUB_OFFLINE is set"))
-        if not hub_reachable(timeout=timeout):
+        host = _hub_host()
+        if not hub_reachable(host, timeout=timeout):
             raise PretrainedUnavailableError(
-                _offline_message(pretrained_name, f"{HUB_HOST} is not reachable (no network?)")
+                _offline_message(pretrained_name, f"{host} is not reachable within {timeout:g} s (no network?)")
             )
 
         def restore(**kw):
+            from nemo.collections.asr.models import ASRModel
+
             return ASRModel.from_pretrained(pretrained_name, **kw)
 
     else:

@@ -28,7 +28,12 @@ def transducer_loss(
     transcript: torch.Tensor,
     transcript_len: torch.Tensor,
 ) -> torch.Tensor:
-    """Scalar training loss (the model's ``rnnt_reduction``) for raw audio ``[B, samples]``."""
+    """Scalar training loss (the model's ``rnnt_reduction``, plus adapters' auxiliary losses) for raw audio.
+
+    Note: in training mode NeMo's preprocessor adds dither to ``signal`` *in place*; pass a copy to reuse it.
+    """
+    from nemo.core.classes.mixins import AccessMixin
+
     encoded, encoded_len = model.forward(input_signal=signal, input_signal_length=signal_len)
     decoder, target_len, _ = model.decoder(targets=transcript, target_length=transcript_len)
     if model.joint.fuse_loss_wer:
@@ -40,6 +45,10 @@ def transducer_loss(
             transcript_lengths=transcript_len,
             compute_wer=False,
         )
-        return loss
-    joint = model.joint(encoder_outputs=encoded, decoder_outputs=decoder)
-    return model.loss(log_probs=joint, targets=transcript, input_lengths=encoded_len, target_lengths=target_len)
+    else:
+        joint = model.joint(encoder_outputs=encoded, decoder_outputs=decoder)
+        loss = model.loss(log_probs=joint, targets=transcript, input_lengths=encoded_len, target_lengths=target_len)
+    loss = model.add_auxiliary_losses(loss)  # e.g. adapters' l2_lambda penalties, as training_step does
+    if AccessMixin.is_access_enabled(model.model_guid):
+        AccessMixin.reset_registry(model)
+    return loss
