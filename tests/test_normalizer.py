@@ -79,7 +79,7 @@ EQUAL: list[tuple[str, tuple[str, ...]]] = [
     ("m and a", ("M&A", "M and A", "m and a")),
     # years and decades
     ("2024", ("2024", "twenty twenty four", "twenty twenty-four", "two thousand twenty four",
-              "two thousand and twenty four")),
+              "two thousand and twenty four", "20 24", "2000 and 24")),
     ("2005", ("2005", "two thousand five", "twenty oh five", "two thousand and five")),
     ("1999", ("1999", "nineteen ninety nine", "nineteen ninety-nine")),
     ("2020", ("2020", "twenty twenty", "two thousand twenty")),
@@ -89,6 +89,14 @@ EQUAL: list[tuple[str, tuple[str, ...]]] = [
     ("q 3", ("Q3", "Q three", "third quarter", "3rd quarter", "q 3")),
     ("q 4 2020", ("Q4 2020", "fourth quarter twenty twenty", "Q four twenty twenty")),
     ("21st", ("21st", "twenty first", "twenty-first")),
+    # dates, times, fractions, numerals
+    ("june 2 2020", ("June 2nd, 2020", "June 2, 2020", "June second twenty twenty")),
+    ("8 pm", ("8:00 PM", "8 PM", "eight o'clock PM", "eight p.m.")),
+    ("405 pm", ("4:05 PM", "four oh five PM")),
+    ("2/3", ("2/3", "two thirds")),
+    ("1/2", ("1/2", "one half")),
+    ("phase 3 trial", ("Phase III trial", "phase three trial", "Phase 3 trial")),
+    ("20.3 million", ("20.3 million", "20 point 3 million", "twenty point three million")),
     # contractions
     ("we will", ("we'll", "we will", "We'll")),
     ("it is not", ("it's not", "it is not", "it isn't")),
@@ -114,7 +122,8 @@ DIFFERENT: list[tuple[str, str]] = [
     ("2.5x", "2.5"),
     ("2024", "2025"),
     ("twenty twenty four", "twenty twenty five"),
-    ("2024", "20 24"),
+    ("2024", "20-24"),
+    ("1990", "19 90"),
     ("$0.25", "$25"),
     ("twenty five cents", "twenty five dollars"),
     ("1,250", "125"),
@@ -132,6 +141,7 @@ DIFFERENT: list[tuple[str, str]] = [
     ("007", "7"),
     ("$1.28 billion", "one point two seven five billion dollars"),
     ("I I think", "II think"),
+    ("the third", "1/3"),
 ]
 
 # Plain text: only case and punctuation change.

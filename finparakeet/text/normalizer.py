@@ -17,7 +17,10 @@ substitution, not a pair of edits):
   "three to five percent" -> ``3% to 5%``; "$3 to $5 billion" -> ``$3 billion to $5 billion``.
 - spoken readings: years and pairs "twenty twenty four" = "two thousand twenty four" -> ``2024``; "one forty four"
   -> ``144``; "two oh three" -> ``203``; three or more spoken digits -> a digit string.
-- ordinals ``1st``, ``21st``; quarters "Q3" = "Q three" = "third quarter" -> ``q 3``.
+- years a recogniser wrote in halves: "20 21" = "2000 and 21" -> ``2021``.
+- ordinals ``1st``, ``21st``; quarters "Q3" = "Q three" = "third quarter" -> ``q 3``; a day after a month is a
+  number ("June 2nd" = "June 2" -> ``june 2``); times "8:00" = "eight o'clock" -> ``8``, "4:05" = "four oh five"
+  -> ``405``; fractions "two thirds" -> ``2/3``; Roman numerals after "phase", "class", ... ("Phase III" -> ``phase 3``).
 - letters and codes: spelled capitals join ("N V D A" = "NVDA" -> ``nvda``, "E P S" -> ``eps``); letters and digits
   split ("10-K" = "ten K" -> ``10 k``, "COVID-19" = "COVID dash nineteen" -> ``covid 19``); "&" reads
   ``and``: "S&P 500" = "S and P five hundred" -> ``s and p 500``, "M&A" = "m and a". Only capitals join: lower-case
@@ -59,7 +62,10 @@ class FinanceNormalizer:
         toks = tokenize(text, expand_contractions=self.expand_contractions)
         toks = numbers.spoken_numbers(toks)
         toks = numbers.paired_readings(toks)
+        toks = numbers.written_years(toks)
         toks = numbers.decimal_words(toks)
+        toks = numbers.fractions(toks)
+        toks = rules.dates_and_numerals(toks)
         toks = numbers.scales(toks)
         toks = rules.units(toks)
         toks = rules.quarters(toks)

@@ -209,6 +209,69 @@ def paired_readings(toks: list[Tok]) -> list[Tok]:
     return out
 
 
+def _written_integer(t: Tok) -> str | None:
+    """The digits of a bare integer written in digits ("7", "05"), else None."""
+    if t.kind != "n" or t.words or t.cur or t.unit or t.ordinal:
+        return None
+    if t.digits is not None:
+        return t.digits if t.digits.isdigit() else None
+    if t.value is not None and t.value == t.value.to_integral_value() and t.value >= 0:
+        return str(int(t.value))
+    return None
+
+
+def written_years(toks: list[Tok]) -> list[Tok]:
+    """Years a recogniser wrote in two halves: "20 21" -> 2021, "2000 and 21" -> 2021. (Punctuation between the
+    halves blocks this, so "20, 21" is not idempotent: its output "20 21" reads as 2021.)"""
+    out: list[Tok] = []
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        w = _written_integer(t)
+        if w is not None and i + 1 < n and not toks[i + 1].sep:
+            b = toks[i + 1]
+            wb = _written_integer(b)
+            # Two digits each, as two whole tokens ("20-21" is a range and keeps its hyphen's span).
+            # Only 2000-2049: other halves ("19 90", "30 40") are likelier two numbers.
+            if (w == "20" and wb is not None and len(wb) == 2 and wb < "50" and t.end - t.start == 2
+                    and b.end - b.start == 2):
+                out.append(_merge(t, b, value=Decimal(w + wb), words=()))
+                i += 2
+                continue
+            if (w == "2000" and b.kind == "w" and b.text == "and" and i + 2 < n and not toks[i + 2].sep
+                    and (wc := _written_integer(toks[i + 2])) is not None and 1 <= int(wc) <= 99):
+                out.append(_merge(t, toks[i + 2], value=Decimal(2000 + int(wc)), words=()))
+                i += 3
+                continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def fractions(toks: list[Tok]) -> list[Tok]:
+    """"two thirds" = "2/3", "one half" = "1/2" (text2num reads "thirds" as the ordinal 3rd)."""
+    out: list[Tok] = []
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        if (i + 1 < n and _is_num(t) and not t.cur and t.value == t.value.to_integral_value() and 1 <= t.value <= 9
+                and not toks[i + 1].sep):
+            b = toks[i + 1]
+            den = None
+            if b.kind == "n" and b.ordinal and len(b.words) == 1 and b.words[0] in T.FRACTION_DENOMINATORS:
+                den = int(b.value)
+            elif b.kind == "w" and b.text == "half" and t.value == 1:
+                den = 2
+            following = toks[i + 2].text if i + 2 < n else ""
+            if den is not None and t.value < den and following not in T.QUARTER_WORDS:
+                out.append(_merge(t, b, digits=f"{int(t.value)}/{den}", words=()))
+                i += 2
+                continue
+        out.append(t)
+        i += 1
+    return out
+
+
 def decimal_words(toks: list[Tok]) -> list[Tok]:
     """Point-decimals text2num leaves apart: "point nine" 0.9, "four point twenty five" 4.25,
     and "one and a half" 1.5, "a hundred" 100, "a million" 1e6."""
@@ -224,6 +287,8 @@ def decimal_words(toks: list[Tok]) -> list[Tok]:
             if not digits and toks[j].words and toks[j].value is not None \
                     and _two_digit(toks[j].words) is not None:  # "point twenty five"
                 digits, j = str(int(toks[j].value)), j + 1
+            elif not digits and (w := _written_integer(toks[j])) is not None:  # "2 point 7" (digits from ASR)
+                digits, j = w, j + 1
             if digits:
                 prev = out[-1] if out else None
                 whole = "0"

@@ -147,8 +147,9 @@ def signs_and_ranges(toks: list[Tok]) -> list[Tok]:
         a, b = toks[i - 1], toks[i + 1]
         if a.kind != "n" or b.kind != "n" or a.ordinal or b.ordinal:
             continue
-        if i >= 2 and toks[i - 2].kind == "w" and len(toks[i - 2].text) == 1 and toks[i - 2].text.isalpha():
-            continue  # "Q2 to 39%": the 2 belongs to a code
+        if i >= 2 and toks[i - 2].kind == "w" and (
+                (len(toks[i - 2].text) == 1 and toks[i - 2].text.isalpha()) or toks[i - 2].text in T.MONTHS):
+            continue  # "Q2 to 39%", "March 31 to $3.6 billion": the number belongs to a code or a date
         if b.unit and not a.unit and not a.cur:
             a.unit = b.unit
         if b.cur and not a.cur and not a.unit:
@@ -227,4 +228,24 @@ def _spoken_dashes(toks: list[Tok]) -> list[Tok]:
             continue
         out.append(t)
         i += 1
+    return out
+
+
+def dates_and_numerals(toks: list[Tok]) -> list[Tok]:
+    """"June 2nd" -> "june 2" (the day as a number, as "June 2" writes it); "Phase III" -> "phase 3";
+    "o'clock" after a number goes ("eight o'clock" = "8:00" -> 8)."""
+    out: list[Tok] = []
+    for i, t in enumerate(toks):
+        prev = out[-1] if out else None
+        if (prev is not None and prev.kind == "w" and prev.text in T.MONTHS and t.kind == "n" and t.ordinal
+                and t.value is not None and 1 <= t.value <= 31):
+            t.ordinal = False  # even across punctuation ("June, 2nd"), so that the output reads the same again
+        if prev is not None and not t.sep and prev.kind == "w":
+            if (prev.text in T.ROMAN_CONTEXT and t.kind in ("w", "l") and t.upper
+                  and t.text in T.ROMAN_NUMERALS):
+                t = Tok("", t.start, t.end, kind="n", value=Decimal(T.ROMAN_NUMERALS[t.text]))
+        if t.kind == "w" and t.text == "o'clock" and prev is not None and prev.kind == "n" and not t.sep:
+            out[-1] = _with_span(prev, [prev, t])
+            continue
+        out.append(t)
     return out

@@ -110,3 +110,20 @@ DECADE_WORDS: dict[str, int] = {
     "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
     "eighties": 80, "nineties": 90,
 }
+
+# Month names: an ordinal day after one is a plain day number ("June 2nd" = "June 2").
+MONTHS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+})
+# Ordinal words that name fractions after a count ("two thirds" -> 2/3); "quarter" is left out (a period).
+FRACTION_DENOMINATORS = frozenset({
+    "third", "thirds", "fourth", "fourths", "fifth", "fifths", "sixth", "sixths", "seventh", "sevenths", "eighth",
+    "eighths", "ninth", "ninths", "tenth", "tenths",
+})
+# Roman numerals read as numbers after these words ("Phase III" = "phase three").
+ROMAN_CONTEXT = frozenset({"phase", "class", "tier", "stage", "type", "part", "chapter", "title", "level", "series",
+                           "round", "gen", "generation"})
+ROMAN_NUMERALS: dict[str, int] = {
+    "i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
+}

@@ -55,6 +55,8 @@ _NUMBER = re.compile(
     r"(?P<suf>%|bps|bpts|bp|x|k|mm|mn|m|bn|b|tn|t|st|nd|rd|th|¢|'s|s)?$",
     re.IGNORECASE,
 )
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_FRACTION = re.compile(r"^(\d{1,2})/(\d{1,2})(%?)$")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _ACRONYM_DOTS = re.compile(r"^(?:[^\W\d_]\.){2,}[^\W\d_]?$")
 _SPLIT_PARTS = re.compile(r"[-–/]+")
@@ -163,6 +165,13 @@ def _chunk_toks(core: str, start: int, end: int, expand: bool) -> list[Tok]:
             return toks
     if expand and core.lower() in T.CONTRACTIONS:  # "'cause" before the apostrophe is split off
         return _word_toks(core, start, end, expand)
+    if m := _TIME.match(core):
+        # "8:00" -> 8, "4:05" -> 405: the same number as the spoken "eight" / "four oh five".
+        hour, minute = int(m[1]), m[2]
+        value = Decimal(hour) if minute == "00" else Decimal(hour * 100 + int(minute))
+        return [Tok("", start, end, kind="n", value=value)]
+    if (m := _FRACTION.match(core)) and 1 <= int(m[1]) < int(m[2]) <= 10:
+        return [Tok("", start, end, kind="n", digits=f"{int(m[1])}/{int(m[2])}", unit=m[3])]  # "2/3", "5/8%"
     if _ACRONYM_DOTS.match(core):  # "U.S.", "e.g."
         letters = core.replace(".", "").lower()
         return [Tok(letters, start, end, kind="l" if len(letters) > 1 else "w", upper=core.isupper())]
