@@ -322,6 +322,22 @@ def test_nemo_export_restores_with_adapters(tok_dir, batch, tmp_path):
     assert torch.equal(joint_out(plain, batch), out)
 
 
+def test_plain_checkpoint_is_restored_adapter_capable(tok_dir, batch, tmp_path):
+    """Like the real Parakeet .nemo: saved with a plain ConformerEncoder, which cannot take adapters."""
+    from finparakeet.models.adapters import add_adapters
+    from nemo.collections.asr.models import EncDecRNNTBPEModel
+
+    plain = EncDecRNNTBPEModel(cfg=loading._nemo_config(tiny_cfg(tok_dir)))
+    assert type(plain.encoder).__name__ == "ConformerEncoder"
+    out = joint_out(plain, batch)
+    nemo = tmp_path / "plain.nemo"
+    plain.save_to(str(nemo))
+    restored = load_pretrained(nemo_path=nemo, map_location="cpu")
+    assert type(restored.encoder).__name__ == "ConformerEncoderAdapter"
+    assert torch.equal(joint_out(restored, batch), out)  # every weight loaded into the adapter class
+    assert add_adapters(restored, load_adapter_config("linear"), verbose=False).trainable > 0
+
+
 # ---- pretrained loading offline -------------------------------------------------------------------------------
 
 

@@ -131,7 +131,10 @@ def _lattice(
 
     tt = torch.arange(T + 1, device=device)[:, None]
     uu = torch.arange(U, device=device)[None, :]
-    unskew = lambda x: x[P + tt + uu, :, uu].permute(2, 0, 1)  # noqa: E731  [N', B, U] -> [B, T + 1, U]
+
+    def unskew(x: torch.Tensor) -> torch.Tensor:  # [diagonals, B, U] -> [B, T + 1, U]
+        return x[P + tt + uu, :, uu].permute(2, 0, 1)
+
     if not need_beta:
         return log_prob, unskew(alpha), None
 

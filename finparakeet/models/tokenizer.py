@@ -13,7 +13,7 @@ from typing import Iterable, Optional, Sequence, Union
 
 import sentencepiece as spm
 
-__all__ = ["FINANCE_CHARS", "train_tokenizer", "write_nemo_vocab", "is_tokenizer_dir"]
+__all__ = ["FINANCE_CHARS", "train_tokenizer", "write_nemo_vocab", "is_tokenizer_dir", "encode_check"]
 
 # Characters that must always be representable (letters and digits included so that unseen names/tickers
 # fall back to characters, never to <unk>).
