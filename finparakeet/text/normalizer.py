@@ -67,10 +67,10 @@ class FinanceNormalizer:
         toks = numbers.fractions(toks)
         toks = rules.dates_and_numerals(toks)
         toks = numbers.scales(toks)
+        toks = rules.letters(toks)  # before units: a spelled code can be a currency ("C H F eighty five")
         toks = rules.units(toks)
         toks = rules.quarters(toks)
-        toks = rules.signs_and_ranges(toks)
-        return rules.letters(toks)
+        return rules.signs_and_ranges(toks)
 
     def normalize_with_spans(self, text: str) -> list[NormWord]:
         out: list[NormWord] = []
