@@ -200,6 +200,12 @@ def tokenize(text: str, expand_contractions: bool = True) -> list[Tok]:
     pending_sep = False
     for m in _CHUNK.finditer(text):
         chunk, start, end = m.group(), m.start(), m.end()
+        if chunk.isalpha():  # fast path for the common case: a plain word
+            low = chunk.lower()
+            if not (expand_contractions and low in T.CONTRACTIONS):
+                out.append(Tok(low, start, end, sep=pending_sep, upper=chunk.isupper()))
+                pending_sep = False
+                continue
         lead = _LEAD.match(chunk)
         trail = _TRAIL.search(chunk)
         core_start = start + (lead.end() if lead else 0)
