@@ -65,11 +65,11 @@ class FinanceNormalizer:
         toks = numbers.written_years(toks)
         toks = numbers.decimal_words(toks)
         toks = numbers.fractions(toks)
-        toks = rules.dates_and_numerals(toks)
         toks = numbers.scales(toks)
         toks = rules.letters(toks)  # before units: a spelled code can be a currency ("C H F eighty five")
-        toks = rules.units(toks)
         toks = rules.quarters(toks)
+        toks = rules.dates_and_numerals(toks)
+        toks = rules.units(toks)
         return rules.signs_and_ranges(toks)
 
     def normalize_with_spans(self, text: str) -> list[NormWord]:

@@ -209,6 +209,32 @@ def paired_readings(toks: list[Tok]) -> list[Tok]:
     return out
 
 
+def _after_point(t: Tok) -> tuple[str, Decimal, bool] | None:
+    """What a number after "point" adds: (digits, scale it carries, whether it was said digit by digit)."""
+    if t.kind != "n" or t.ordinal or t.cur or t.unit:
+        return None
+    words, scale = t.words, Decimal(1)
+    if len(words) > 1 and words[-1] in T.SCALE_WORDS:
+        words, scale = words[:-1], T.SCALE_WORDS[words[-1]]
+    if words and all(w in _SINGLE_DIGIT_WORDS for w in words):
+        return "".join(str(_SINGLE_DIGIT_WORDS[w]) for w in words), scale, True
+    if t.digits is not None:
+        return (t.digits, scale, False) if t.digits.isdigit() else None
+    if t.value is None:
+        return None
+    head = t.value / scale
+    return (str(int(head)), scale, False) if head == head.to_integral_value() and head >= 0 else None
+
+
+def _scale_word(t: Tok) -> Decimal | None:
+    """The value of a lone scale word ("million" as text2num read it, or "bn" as a word), else None."""
+    if t.kind == "n" and len(t.words) == 1 and t.words[0] in T.SCALE_WORDS and not t.ordinal:
+        return T.SCALE_WORDS[t.words[0]]
+    if t.kind == "w" and t.text in T.SCALE_WORDS:
+        return T.SCALE_WORDS[t.text]
+    return None
+
+
 def _written_integer(t: Tok) -> str | None:
     """The digits of a bare integer written in digits ("7", "05"), else None."""
     if t.kind != "n" or t.words or t.cur or t.unit or t.ordinal:
@@ -220,26 +246,36 @@ def _written_integer(t: Tok) -> str | None:
     return None
 
 
+def _year_half(t: Tok) -> int | None:
+    """The second half of a year a recogniser wrote apart: 10..49, or "05"/"oh five"."""
+    if t.kind != "n" or t.ordinal or t.cur or t.unit:
+        return None
+    if t.digits is not None:
+        return int(t.digits) if len(t.digits) == 2 and t.digits.isdigit() else None
+    if t.value is None or t.value != t.value.to_integral_value() or not 10 <= t.value <= 49:
+        return None
+    return int(t.value)
+
+
 def written_years(toks: list[Tok]) -> list[Tok]:
-    """Years a recogniser wrote in two halves: "20 21" -> 2021, "2000 and 21" -> 2021. (Punctuation between the
-    halves blocks this, so "20, 21" is not idempotent: its output "20 21" reads as 2021.)"""
+    """Years a recogniser wrote in two halves: "20 21" = "twenty 21" -> 2021, "2000 and 21" -> 2021. Only
+    2000-2049: other halves ("19 90", "30 40") are likelier two numbers. (Punctuation between the halves blocks
+    this, so "20, 21" is not idempotent: its output "20 21" reads as 2021.)"""
     out: list[Tok] = []
     i, n = 0, len(toks)
     while i < n:
         t = toks[i]
-        w = _written_integer(t)
+        w = _written_integer(t) if not t.words else ("20" if t.words == ("twenty",) else None)
         if w is not None and i + 1 < n and not toks[i + 1].sep:
             b = toks[i + 1]
-            wb = _written_integer(b)
-            # Two digits each, as two whole tokens ("20-21" is a range and keeps its hyphen's span).
-            # Only 2000-2049: other halves ("19 90", "30 40") are likelier two numbers.
-            if (w == "20" and wb is not None and len(wb) == 2 and wb < "50" and t.end - t.start == 2
-                    and b.end - b.start == 2):
-                out.append(_merge(t, b, value=Decimal(w + wb), words=()))
+            half = _year_half(b)
+            if w == "20" and half is not None and (t.words == () or b.words == ()):
+                out.append(_merge(t, b, value=Decimal(2000 + half), words=()))
                 i += 2
                 continue
             if (w == "2000" and b.kind == "w" and b.text == "and" and i + 2 < n and not toks[i + 2].sep
-                    and (wc := _written_integer(toks[i + 2])) is not None and 1 <= int(wc) <= 99):
+                    and (wc := _written_integer(toks[i + 2])) is not None and 1 <= int(wc) <= 99
+                    and not (i + 3 < n and _scale_word(toks[i + 3]) is not None)):
                 out.append(_merge(t, toks[i + 2], value=Decimal(2000 + int(wc)), words=()))
                 i += 3
                 continue
@@ -280,15 +316,14 @@ def decimal_words(toks: list[Tok]) -> list[Tok]:
     while i < n:
         t = toks[i]
         if t.kind == "w" and t.text == "point" and i + 1 < n and not toks[i + 1].sep:
-            digits, j = "", i + 1
-            while j < n and not toks[j].sep and (d := _digit_string(toks[j])) is not None:
-                digits += d
-                j += 1
-            if not digits and toks[j].words and toks[j].value is not None \
-                    and _two_digit(toks[j].words) is not None:  # "point twenty five"
-                digits, j = str(int(toks[j].value)), j + 1
-            elif not digits and (w := _written_integer(toks[j])) is not None:  # "2 point 7" (digits from ASR)
-                digits, j = w, j + 1
+            digits, scale, j = "", Decimal(1), i + 1
+            # "point two five (million)": spoken digits, the last maybe with a scale; else one whole number
+            # ("point twenty five", "2 point 7" as a recogniser writes it).
+            while j < n and not toks[j].sep and (d := _after_point(toks[j])) is not None \
+                    and (d[2] or not digits):
+                digits, scale, j = digits + d[0], d[1], j + 1
+                if scale != 1 or not d[2]:
+                    break
             if digits:
                 prev = out[-1] if out else None
                 whole = "0"
@@ -297,7 +332,7 @@ def decimal_words(toks: list[Tok]) -> list[Tok]:
                         and prev.value == prev.value.to_integral_value() and prev.value < 10**6):
                     whole = str(int(prev.value))
                     first = out.pop()
-                out.append(_merge(first, toks[j - 1], value=Decimal(f"{whole}.{digits}"),
+                out.append(_merge(first, toks[j - 1], value=Decimal(f"{whole}.{digits}") * scale,
                                   words=first.words + ("point",)))
                 i = j
                 continue
@@ -331,15 +366,14 @@ def scales(toks: list[Tok]) -> list[Tok]:
     for t in toks:
         prev = out[-1] if out else None
         if prev is not None and not t.sep and _is_num(prev) and prev.digits is None:
-            scale = None
-            if t.kind == "n" and len(t.words) == 1 and t.words[0] in T.SCALE_WORDS and not t.ordinal:
-                scale = T.SCALE_WORDS[t.words[0]]
-            elif t.kind == "w" and t.text in T.SCALE_WORDS:
-                scale = T.SCALE_WORDS[t.text]
+            scale = _scale_word(t)
             if scale is not None:
                 word = t.words[0] if t.kind == "n" else t.text
                 out[-1] = _merge(prev, t, value=prev.value * scale, cur=prev.cur, words=prev.words + (word,))
                 continue
+        if t.kind == "n" and len(t.words) == 1 and t.words[0] in _HUNDRED_OR_SCALE and not t.ordinal:
+            # A scale word that found no number to scale stays a word ("90s thousand").
+            t = Tok(t.words[0], t.start, t.end, sep=t.sep)
         out.append(t)
     # Compound amounts, once both parts carry their scales.
     merged: list[Tok] = []
@@ -355,7 +389,8 @@ def scales(toks: list[Tok]) -> list[Tok]:
 
 def _compound(a: Tok, b: Tok) -> bool:
     """Whether b continues the amount a at a smaller scale ("1 billion" then "295 million")."""
-    if not (_is_num(b) and b.digits is None and b.words and b.words[-1] in T.SCALE_WORDS):
+    if not (_is_num(b) and b.digits is None and b.value is not None
+            and (b.value >= 10**6 or (b.words and b.words[-1] in T.SCALE_WORDS))):
         return False
     assert a.value is not None and b.value is not None
     size = next((size for size, _ in T.OUTPUT_SCALES if a.value >= size), None)

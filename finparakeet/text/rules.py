@@ -15,8 +15,9 @@ _MILLION = Decimal(10) ** 6
 
 
 def _plain(t: Tok) -> bool:
-    """A cardinal number with no unit yet."""
-    return t.kind == "n" and not t.ordinal and not t.unit and (t.value is not None or t.digits is not None)
+    """A cardinal number with no unit yet (a fraction such as "2/3" takes none)."""
+    return t.kind == "n" and not t.ordinal and not t.unit and (
+        t.value is not None or (t.digits is not None and t.digits.isdigit()))
 
 
 def _union(toks: list[Tok]) -> tuple[int, int]:
@@ -65,22 +66,29 @@ def units(toks: list[Tok]) -> list[Tok]:
         # "a dollar" = $1.
         if (t.kind == "w" and t.text == "a" and i + 1 < n and toks[i + 1].kind == "w"
                 and toks[i + 1].text in T.A_CURRENCY and not toks[i + 1].sep):
-            out.append(Tok("", t.start, toks[i + 1].end, kind="n", sep=t.sep, value=_ONE,
-                           cur=T.CURRENCY_PHRASES[(toks[i + 1].text,)], words=("a",)))
-            i += 2
+            i += 1
+            toks[i] = Tok("", t.start, toks[i].end, kind="n", sep=t.sep, value=_ONE,
+                          cur=T.CURRENCY_PHRASES[(toks[i].text,)], words=("a",))
+            continue
+        # A scale after the currency word ("20 dollars million"): the number still takes it.
+        if (_plain(t) and t.value is not None and t.cur and i + 1 < n and toks[i + 1].kind == "w"
+                and toks[i + 1].text in T.SCALE_WORDS and not toks[i + 1].sep):
+            i += 1
+            toks[i] = _with_span(t, [t, toks[i]], value=t.value * T.SCALE_WORDS[toks[i].text])
             continue
         if _plain(t) and t.value is not None and i + 1 < n and not toks[i + 1].sep:
             nxt = toks[i + 1]
             matched = _phrase(toks, i + 1, T.CURRENCY_PHRASES, _MAX_CURRENCY_LEN)
+            # The merged number goes back in the stream, to take what follows it too ("$100 dollars").
             if matched is not None and (not t.cur or t.cur == matched[0]):
-                out.append(_with_span(t, toks[i:matched[1]], cur=matched[0]))
-                i = matched[1]
+                i = matched[1] - 1
+                toks[i] = _with_span(t, [t, toks[i]], cur=matched[0])
                 continue
             if nxt.kind == "w" and nxt.text in T.CENT_WORDS and t.cur in ("", "$"):
                 # "25 cents" = $0.25; in "$2.25 cents" the word repeats the symbol.
                 value = t.value if t.cur else t.value / _HUNDRED
-                out.append(_with_span(t, [t, nxt], value=value, cur="$"))
-                i += 2
+                i += 1
+                toks[i] = _with_span(t, [t, nxt], value=value, cur="$")
                 continue
         if _plain(t) and i + 1 < n and not toks[i + 1].sep:
             matched = _phrase(toks, i + 1, T.UNIT_PHRASES, _MAX_UNIT_LEN)
@@ -90,7 +98,7 @@ def units(toks: list[Tok]) -> list[Tok]:
                 i = j
                 continue
             nxt = toks[i + 1]
-            if nxt.kind == "w" and nxt.text in T.PP_ABBREVIATIONS:
+            if nxt.kind in ("w", "l") and nxt.text in T.PP_ABBREVIATIONS:
                 out.append(t)
                 out.extend(Tok(w, nxt.start, nxt.end) for w in T.PP_WORDS)
                 i += 2
@@ -232,20 +240,14 @@ def _spoken_dashes(toks: list[Tok]) -> list[Tok]:
 
 
 def dates_and_numerals(toks: list[Tok]) -> list[Tok]:
-    """"June 2nd" -> "june 2" (the day as a number, as "June 2" writes it); "Phase III" -> "phase 3";
-    "o'clock" after a number goes ("eight o'clock" = "8:00" -> 8)."""
-    out: list[Tok] = []
+    """"June 2nd" -> "june 2" (the day as a number, as "June 2" writes it); "Phase III" -> "phase 3"."""
+    prev = None
     for i, t in enumerate(toks):
-        prev = out[-1] if out else None
         if (prev is not None and prev.kind == "w" and prev.text in T.MONTHS and t.kind == "n" and t.ordinal
                 and t.value is not None and 1 <= t.value <= 31):
             t.ordinal = False  # even across punctuation ("June, 2nd"), so that the output reads the same again
-        if prev is not None and not t.sep and prev.kind == "w":
-            if (prev.text in T.ROMAN_CONTEXT and t.kind in ("w", "l") and t.upper
-                  and t.text in T.ROMAN_NUMERALS):
-                t = Tok("", t.start, t.end, kind="n", value=Decimal(T.ROMAN_NUMERALS[t.text]))
-        if t.kind == "w" and t.text == "o'clock" and prev is not None and prev.kind == "n" and not t.sep:
-            out[-1] = _with_span(prev, [prev, t])
-            continue
-        out.append(t)
-    return out
+        elif (prev is not None and not t.sep and prev.kind == "w" and prev.text in T.ROMAN_CONTEXT
+              and t.kind in ("w", "l") and t.upper and t.text in T.ROMAN_NUMERALS):
+            toks[i] = t = Tok("", t.start, t.end, kind="n", value=Decimal(T.ROMAN_NUMERALS[t.text]))
+        prev = t
+    return toks

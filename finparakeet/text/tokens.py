@@ -64,6 +64,8 @@ _PIECE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+(?:[.,]\d+)*%?|[$€£¥₹&%+
 # Symbols standing alone read as words ("Johnson & Johnson", "the %", "2 + 2").
 _SYMBOL_WORDS = {"&": "and", "+": "plus", "@": "at"}
 _SYMBOLS = frozenset("$€£¥₹%")
+# Words that add nothing to the number they follow ("eight o'clock" = "8:00" = "eight").
+_SILENT = frozenset({"o'clock"})
 _ORDINAL_SUFFIX = frozenset({"st", "nd", "rd", "th"})
 
 
@@ -98,6 +100,8 @@ def _number_tok(m: re.Match[str], start: int, end: int) -> list[Tok] | None:
         out.append(Tok("minus" if m["sign"] == "-" else "plus", start, end))
     tok = Tok("", start, end, kind="n", value=value, digits=digits, cur=cur)
     if suf in _ORDINAL_SUFFIX:
+        if value is None and digits is not None and digits[0] != "0":
+            value, tok.value, tok.digits = Decimal(digits), Decimal(digits), None  # "1000001st"
         if value is None or cur or value != value.to_integral_value():
             return None
         tok.ordinal = True
@@ -122,6 +126,8 @@ def _number_tok(m: re.Match[str], start: int, end: int) -> list[Tok] | None:
 def _word_toks(word: str, start: int, end: int, expand: bool) -> list[Tok]:
     """A word without digits: contractions expanded, lower-cased, case remembered."""
     low = word.lower()
+    if low in _SILENT:
+        return []
     upper = word.isupper()
     if not expand:
         return [Tok(low, start, end, upper=upper)]
