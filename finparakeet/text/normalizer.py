@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from finparakeet.text import numbers, rules
+from finparakeet.text import numbers, rules, spoken
 from finparakeet.text.tokens import Tok, tokenize
 
 
@@ -60,11 +60,11 @@ class FinanceNormalizer:
     def tokens(self, text: str) -> list[Tok]:
         """The rule pipeline, before rendering (exposed for debugging and for the tagger)."""
         toks = tokenize(text, expand_contractions=self.expand_contractions)
-        toks = numbers.spoken_numbers(toks)
-        toks = numbers.paired_readings(toks)
-        toks = numbers.written_years(toks)
-        toks = numbers.decimal_words(toks)
-        toks = numbers.fractions(toks)
+        toks = spoken.spoken_numbers(toks)
+        toks = spoken.paired_readings(toks)
+        toks = spoken.written_years(toks)
+        toks = spoken.decimal_words(toks)
+        toks = spoken.fractions(toks)
         toks = numbers.scales(toks)
         toks = rules.letters(toks)  # before units: a spelled code can be a currency ("C H F eighty five")
         toks = rules.quarters(toks)

@@ -28,8 +28,6 @@ CURRENCY_PREFIXES: dict[str, str] = {
     "¥": "¥", "JPY": "¥", "₹": "₹", "INR": "₹", "CHF": "chf", "C$": "c$", "CAD": "c$", "A$": "a$", "AUD": "a$",
     "CNY": "cny", "RMB": "cny",
 }
-# Written cent sign after a number ("25¢").
-CENT_SIGNS = frozenset({"¢"})
 
 # Scale words after a number (spoken or abbreviated): their value.
 SCALE_WORDS: dict[str, Decimal] = {
