@@ -37,6 +37,8 @@ EQUAL: list[tuple[str, tuple[str, ...]]] = [
     ("1.5", ("1.5", "one and a half", "one point five")),
     ("10000", ("10,000", "ten thousand", "10 thousand")),
     # money with scales and currency words; scale-expanded forms are equal
+    ("4.2 billion", ("4.2 billion", "4.2B", "4.2bn", "four point two billion", "4,200,000,000")),
+    ("3 m", ("3M", "3m", "three M")),
     ("$4.2 billion", ("$4.2 billion", "4.2 billion dollars", "four point two billion dollars", "$4,200,000,000",
                       "$4,200 million", "$4.2B", "$4.2 bn", "$ 4.2 billion", "US$4.2 billion")),
     ("$0.25", ("$0.25", "zero point two five dollars", "twenty five cents", "25 cents", "25¢", "$.25")),
@@ -150,6 +152,7 @@ PLAIN = [
     "At this time all participants are in a listen-only mode.",
     "Please note that this call is being recorded; a replay will be available.",
     "Our team executed well against a difficult backdrop (as expected).",
+    "So I said I would, and I did: a plan, a team, a vision. I am proud.",
 ]
 
 

@@ -36,7 +36,8 @@ SCALE_WORDS: dict[str, Decimal] = {
     "billion": Decimal(10) ** 9, "bn": Decimal(10) ** 9,
     "trillion": Decimal(10) ** 12, "tn": Decimal(10) ** 12,
 }
-# Suffix letters on written money ("$10K", "$4.2B", "$3MM"): only with a currency prefix, since "10K" alone is a filing.
+# Suffix letters on written amounts ("$10K", "$4.2B", "$3MM", "3bn"): a single letter only with a currency prefix or
+# a decimal point, since "10K" alone is a filing and "3M" a company.
 MONEY_SUFFIX_SCALES: dict[str, Decimal] = {
     "k": Decimal(10) ** 3, "m": Decimal(10) ** 6, "mm": Decimal(10) ** 6, "mn": Decimal(10) ** 6,
     "b": Decimal(10) ** 9, "bn": Decimal(10) ** 9, "t": Decimal(10) ** 12, "tn": Decimal(10) ** 12,

@@ -116,8 +116,9 @@ def _number_tok(m: re.Match[str], start: int, end: int) -> list[Tok] | None:
             return None
         tok.value, tok.cur = value / 100, "$"
     elif suf:
-        if not cur or value is None:
-            return None  # "10K" without a currency is a name (the filing), not ten thousand
+        # "$10K", "4.2B", "3bn" are scaled amounts; "10K" (the filing), "3M" (the company) are names.
+        if value is None or not (cur or "." in m["num"] or len(suf) == 2):
+            return None
         tok.value = value * T.MONEY_SUFFIX_SCALES[suf]
     out.append(tok)
     return out
