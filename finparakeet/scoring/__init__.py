@@ -11,8 +11,8 @@ imports torch only for ``EntityMetric`` (loaded on first access).
 """
 
 from finparakeet.scoring.align import Alignment, SpanAlignment, align_words
-from finparakeet.scoring.api import (score_cuts, score_earnings21, score_earnings21_systems, score_items,
-                                     score_manifest)
+from finparakeet.scoring.api import (load_earnings21, score_cuts, score_earnings21, score_earnings21_systems,
+                                     score_items, score_manifest, score_systems)
 from finparakeet.scoring.html import to_html
 from finparakeet.scoring.inputs import ScoringItem, Skipped, read_cuts, read_earnings21, read_manifest
 from finparakeet.scoring.keyphrases import KeyphraseSet, compile_keyphrases, read_bias_list
@@ -26,7 +26,8 @@ from finparakeet.scoring.utterance import (EntityResult, PreparedReference, Utte
 
 __all__ = [
     "Alignment", "SpanAlignment", "align_words",
-    "score_cuts", "score_earnings21", "score_earnings21_systems", "score_items", "score_manifest",
+    "load_earnings21", "score_cuts", "score_earnings21", "score_earnings21_systems", "score_items", "score_manifest",
+    "score_systems",
     "to_html", "ScoringItem", "Skipped", "read_cuts", "read_earnings21", "read_manifest",
     "KeyphraseSet", "compile_keyphrases", "read_bias_list",
     "DEFAULT_CATEGORIES", "EARNINGS21_TYPES", "Counts", "EntityScorer", "EntityTally", "count_scores", "EntityMetric",

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import jiwer
 
-EQUAL = "equal"
-SUBSTITUTE = "substitute"
-DELETE = "delete"
-INSERT = "insert"
+# Edit codes of alignment chunks (the JSON report keeps them as they are).
+EQUAL, SUBSTITUTE, DELETE, INSERT = "e", "s", "d", "i"
+_JIWER_CODE = {"equal": EQUAL, "substitute": SUBSTITUTE, "replace": SUBSTITUTE, "delete": DELETE, "insert": INSERT}
+
+# One run of the same edit: (code, ref_start, ref_end, hyp_start, hyp_end) — reference words [ref_start, ref_end)
+# against hypothesis words [hyp_start, hyp_end). Plain tuples: a call has thousands, and tuples of atoms are cheap
+# to build and dropped from the garbage collector's tracking.
+Chunk = tuple[str, int, int, int, int]
 
 
 def _as_one_sentence(words: list[str]) -> list[list[str]]:
@@ -29,19 +33,7 @@ def _as_one_sentence(words: list[str]) -> list[list[str]]:
     return [words]
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """One run of the same edit: reference words ``[ref_start, ref_end)`` against hypothesis ``[hyp_start, hyp_end)``."""
-
-    op: str  # equal | substitute | delete | insert
-    ref_start: int
-    ref_end: int
-    hyp_start: int
-    hyp_end: int
-
-
-@dataclass(frozen=True)
-class SpanAlignment:
+class SpanAlignment(NamedTuple):
     """The alignment inside one reference word range."""
 
     hyp_start: int  # aligned hypothesis words are hyp[hyp_start:hyp_end]
@@ -115,12 +107,12 @@ def align_words(ref: Sequence[str], hyp: Sequence[str]) -> Alignment:
     if n and hyp:
         out = jiwer.process_words(ref, hyp, reference_transform=_as_one_sentence,
                                   hypothesis_transform=_as_one_sentence)
-        chunks = [Chunk(c.type, c.ref_start_idx, c.ref_end_idx, c.hyp_start_idx, c.hyp_end_idx)
+        chunks = [(_JIWER_CODE[c.type], c.ref_start_idx, c.ref_end_idx, c.hyp_start_idx, c.hyp_end_idx)
                   for c in out.alignments[0]]
     elif n:  # jiwer needs words on both sides to align; an empty side is all deletions or all insertions
-        chunks = [Chunk(DELETE, 0, n, 0, 0)]
+        chunks = [(DELETE, 0, n, 0, 0)]
     elif hyp:
-        chunks = [Chunk(INSERT, 0, 0, 0, len(hyp))]
+        chunks = [(INSERT, 0, 0, 0, len(hyp))]
     else:
         chunks = []
 
@@ -130,19 +122,19 @@ def align_words(ref: Sequence[str], hyp: Sequence[str]) -> Alignment:
     is_sub: list[int] = []
     is_del: list[int] = []
     ins_at = [0] * (n + 1)
-    for c in chunks:
-        k = c.ref_end - c.ref_start
-        if c.op == INSERT:
-            ins_at[c.ref_start] += c.hyp_end - c.hyp_start
-        elif c.op == DELETE:
-            hyp_from += [c.hyp_start] * k
-            hyp_to += [c.hyp_start] * k
+    for op, r1, r2, h1, h2 in chunks:
+        k = r2 - r1
+        if op == INSERT:
+            ins_at[r1] += h2 - h1
+        elif op == DELETE:
+            hyp_from += [h1] * k
+            hyp_to += [h1] * k
             is_sub += [0] * k
             is_del += [1] * k
         else:
-            hyp_from += range(c.hyp_start, c.hyp_end)
-            hyp_to += range(c.hyp_start + 1, c.hyp_end + 1)
-            is_sub += [int(c.op == SUBSTITUTE)] * k
+            hyp_from += range(h1, h2)
+            hyp_to += range(h1 + 1, h2 + 1)
+            is_sub += [int(op == SUBSTITUTE)] * k
             is_del += [0] * k
     return Alignment(ref, hyp, chunks, hyp_from, hyp_to,
                      list(accumulate(is_sub, initial=0)), list(accumulate(is_del, initial=0)),

@@ -8,8 +8,9 @@ the torch-free ``EntityTally``), then add the input bookkeeping:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
+from finparakeet.entities import EntitySpan
 from finparakeet.scoring.inputs import (ScoringItem, Skipped, iter_earnings21, normalise_system, read_cuts,
                                         read_manifest)
 from finparakeet.scoring.keyphrases import read_bias_list
@@ -65,13 +66,34 @@ def score_cuts(cuts_path: str | Path, hypotheses_path: str | Path, **kwargs: Any
                        **kwargs)
 
 
-def score_earnings21_systems(root: str | Path, systems: Sequence[str], *, calls: Sequence[str] | None = None,
-                             bias_list: BiasList = None, normalizer=None,
-                             alignments: bool = True) -> dict[str, dict[str, Any]]:
-    """One report per system, each call one utterance (id = call id, entities from the NER sidecar).
+def score_systems(references: Mapping[str, tuple[str, Sequence[EntitySpan] | None]],
+                  hypotheses: Mapping[str, Mapping[str, str]], *, bias_list: BiasList = None, normalizer=None,
+                  alignments: bool = True, skipped: Mapping[str, Sequence[Skipped]] | None = None,
+                  inputs: Mapping[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Score several systems against one set of references: ``references`` id -> (text, entities or None),
+    ``hypotheses`` system -> id -> text. Each reference is normalised and mapped to its entities once."""
+    scorer = EntityScorer(normalizer, bias_list=_bias(bias_list))
+    categories = _categories(ScoringItem(k, "", "", ents) for k, (_, ents) in references.items())
+    prepared: dict[str, Any] = {}
+    reports = {}
+    for system, hyps in hypotheses.items():
+        tally = EntityTally(scorer=scorer, categories=categories)
+        for utt_id, (text, ents) in references.items():
+            if utt_id not in hyps:
+                continue
+            if utt_id not in prepared:
+                prepared[utt_id] = scorer.prepare(text, ents)
+            tally.update([prepared[utt_id]], [hyps[utt_id]], ids=[utt_id])
+        reports[system] = _finish(tally.compute(alignments=alignments), (skipped or {}).get(system, ()),
+                                  dict((inputs or {}).get(system, {})))
+    return reports
 
-    Each reference is loaded, normalised and mapped to its entities once and scored against every system.
-    """
+
+def load_earnings21(root: str | Path, systems: Sequence[str], calls: Sequence[str] | None = None
+                    ) -> tuple[dict[str, tuple[str, list[EntitySpan]]], dict[str, dict[str, str]],
+                               dict[str, list[Skipped]]]:
+    """References (call id -> (text, NER sidecar entities)), hypotheses (system -> call id -> text) and, per system,
+    what could not be read."""
     from finparakeet.data import earnings21 as e21
 
     call_ids = list(calls) if calls is not None else e21.list_calls(root)
@@ -80,24 +102,34 @@ def score_earnings21_systems(root: str | Path, systems: Sequence[str], *, calls:
         try:
             loaded[cid] = e21.load_call(root, cid)
         except (OSError, ValueError, KeyError) as e:
-            failed.append(Skipped(f"{root}/transcripts/nlp_references/{cid}.nlp", None, f"{type(e).__name__}: {e}", cid))
-    scorer = EntityScorer(normalizer, bias_list=_bias(bias_list))
-    categories = _categories(ScoringItem("", "", "", c.entities) for c in loaded.values())
-    prepared: dict[str, Any] = {}
-    reports = {}
+            failed.append(Skipped(f"{root}/transcripts/nlp_references/{cid}.nlp", None, f"{type(e).__name__}: {e}",
+                                  cid))
+    refs: dict[str, tuple[str, list[EntitySpan]]] = {}
+    hyps: dict[str, dict[str, str]] = {}
+    skipped: dict[str, list[Skipped]] = {}
     for system in systems:
-        tally = EntityTally(scorer=scorer, categories=categories)
-        skipped = list(failed)
+        hyps[system] = {}
+        skipped[system] = list(failed)
         for item, skip in iter_earnings21(root, system, list(loaded), loaded):
             if skip:
-                skipped.append(skip)
+                skipped[system].append(skip)
                 continue
-            if item.id not in prepared:
-                prepared[item.id] = scorer.prepare(item.reference, item.entities)
-            tally.update([prepared[item.id]], [item.hypothesis], ids=[item.id])
-        reports[system] = _finish(tally.compute(alignments=alignments), skipped,
-                                  {"earnings21": str(root), "system": normalise_system(system)})
-    return reports
+            refs[item.id] = (item.reference, item.entities or [])
+            hyps[system][item.id] = item.hypothesis
+    # calls order, whichever system first had them
+    refs = {cid: refs[cid] for cid in loaded if cid in refs}
+    return refs, hyps, skipped
+
+
+def score_earnings21_systems(root: str | Path, systems: Sequence[str], *, calls: Sequence[str] | None = None,
+                             bias_list: BiasList = None, normalizer=None,
+                             alignments: bool = True) -> dict[str, dict[str, Any]]:
+    """One report per system, each call one utterance (id = call id, entities from the NER sidecar, types as
+    they are). Each reference is loaded, normalised and mapped once and scored against every system."""
+    refs, hyps, skipped = load_earnings21(root, systems, calls)
+    inputs = {s: {"earnings21": str(root), "system": normalise_system(s)} for s in systems}
+    return score_systems(refs, hyps, bias_list=bias_list, normalizer=normalizer, alignments=alignments,
+                         skipped=skipped, inputs=inputs)
 
 
 def score_earnings21(root: str | Path, system: str, **kwargs: Any) -> dict[str, Any]:

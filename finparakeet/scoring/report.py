@@ -28,9 +28,6 @@ from finparakeet.scoring.metrics import (N_CORRECT, N_ENTITIES, N_ERRORS, N_REF_
                                          W_UNSCORABLE, W_UTTS, Counts, rates)
 from finparakeet.scoring.utterance import UtteranceScore
 
-_OP_CODE = {"equal": "e", "substitute": "s", "delete": "d", "insert": "i"}
-
-
 def _sum_rows(rows: Iterable[Sequence[int]]) -> list[int]:
     total = [0, 0, 0, 0]
     for r in rows:
@@ -60,8 +57,7 @@ def _utterance(u: UtteranceScore, alignments: bool) -> dict[str, Any]:
         d["keyphrases"] = u.keyphrases.per_phrase
     if alignments:
         d["alignment"] = {"ref": al.ref, "hyp": al.hyp,
-                          "chunks": [[_OP_CODE[c.op], c.ref_start, c.ref_end, c.hyp_start, c.hyp_end]
-                                     for c in al.chunks]}
+                          "chunks": al.chunks}  # (code, ref_start, ref_end, hyp_start, hyp_end) tuples
     return d
 
 
