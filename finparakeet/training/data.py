@@ -1,0 +1,113 @@
+"""Data for a training run: generate the synthetic corpus on first use, validate every split into the run dir,
+train the tokenizer on the train text when the model is built from config.
+
+Validation is the data layer's (``finparakeet.data.validate``): each split's clean cuts, NeMo manifest, rejects and
+summary land in ``<run_dir>/data/<split>/``, so no bad row reaches an epoch and every skipped row is on record.
+All three steps are skipped when their outputs exist, so a rerun (resume) redoes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from omegaconf import DictConfig, OmegaConf
+
+from finparakeet.data.validate import CLEAN_CUTS, REJECTS, SUMMARY, ValidationConfig, format_summary, validate_to_dir
+
+__all__ = ["SPLITS", "PreparedData", "prepare_data", "synthesize_if_absent", "validate_split", "ensure_tokenizer"]
+
+logger = logging.getLogger(__name__)
+
+# config key of the source cuts -> folder under <run_dir>/data
+SPLITS = {"train": "train_cuts", "validation": "validation_cuts", "test": "test_cuts"}
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Validated cuts per split (``None`` where the split is not configured) and the tokenizer folder."""
+
+    cuts: dict[str, Optional[Path]]
+    tokenizer_dir: Optional[Path]
+    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> dict[str, int]:
+        return {s: int(v.get("rejected", 0)) for s, v in self.summaries.items()}
+
+
+def _plain(node: Any) -> Any:
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+
+
+def synthesize_if_absent(data_cfg: DictConfig) -> Optional[dict[str, Any]]:
+    """Run ``finparakeet.synth`` into ``data.dir`` when ``data.synth`` is set and a configured split is missing."""
+    synth = data_cfg.get("synth")
+    if not synth:
+        return None
+    paths = [data_cfg.get(key) for key in SPLITS.values() if data_cfg.get(key)]
+    if paths and all(Path(p).is_file() for p in paths):
+        return None
+    from finparakeet.synth import SynthConfig, from_dict, synthesize_corpus
+
+    cfg = from_dict(SynthConfig, {**_plain(synth), "output_dir": str(data_cfg.dir)})
+    logger.info("synthesising %d utterances (seed %d) into %s", cfg.num_utterances, cfg.seed, cfg.output_dir)
+    print(f"[finparakeet] generating synthetic speech: {cfg.num_utterances} utterances -> {cfg.output_dir}",
+          flush=True)
+    return synthesize_corpus(cfg)
+
+
+def validate_split(source: str | Path, out_dir: Path, config: ValidationConfig) -> dict[str, Any]:
+    """``validate_to_dir`` unless ``out_dir`` already holds the result for this very source (then its summary)."""
+    summary_path = out_dir / SUMMARY
+    if (out_dir / CLEAN_CUTS).is_file() and summary_path.is_file():
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        if summary.get("manifest") == str(source):
+            return summary
+    if not Path(source).is_file():
+        raise FileNotFoundError(f"cuts file {str(source)!r} does not exist")
+    summary = validate_to_dir(source, out_dir, config)
+    print(f"[finparakeet] {format_summary(summary)}", flush=True)
+    return summary
+
+
+def ensure_tokenizer(tokenizer_dir: str | Path, train_cuts: Path, train_kwargs: Mapping[str, Any]) -> Path:
+    """Train a SentencePiece tokenizer on the (clean) train text unless ``tokenizer_dir`` holds one."""
+    from finparakeet.data.manifests import load_cuts
+    from finparakeet.models.tokenizer import is_tokenizer_dir, train_tokenizer
+
+    if is_tokenizer_dir(tokenizer_dir):
+        return Path(tokenizer_dir)
+    texts = [s.text for c in load_cuts(train_cuts, lazy=True) for s in c.supervisions if s.text]
+    print(f"[finparakeet] training a tokenizer on {len(texts)} train texts -> {tokenizer_dir}", flush=True)
+    return train_tokenizer(texts, tokenizer_dir, **dict(train_kwargs))
+
+
+def prepare_data(data_cfg: DictConfig, run_dir: str | Path, tokenizer_kwargs: Optional[Mapping[str, Any]] = None
+                 ) -> PreparedData:
+    """Synthesise (if configured and absent), validate each configured split into ``<run_dir>/data/<split>/``, and
+    train the tokenizer at ``data.tokenizer_dir`` when ``tokenizer_kwargs`` is given (the model is built, not
+    loaded) and none is there yet."""
+    synthesize_if_absent(data_cfg)
+    vcfg = ValidationConfig(**_plain(data_cfg.get("validate") or {}))
+    cuts: dict[str, Optional[Path]] = {}
+    summaries: dict[str, dict[str, Any]] = {}
+    for split, key in SPLITS.items():
+        source = data_cfg.get(key)
+        if not source:
+            cuts[split] = None
+            continue
+        out = Path(run_dir) / "data" / split
+        summaries[split] = validate_split(source, out, vcfg)
+        if summaries[split]["clean"] == 0 and split != "test":
+            raise ValueError(f"data.{key}={source}: no usable cut ({summaries[split]['rejected']} rejected, "
+                             f"see {out / REJECTS})")
+        cuts[split] = out / CLEAN_CUTS
+    tok = data_cfg.get("tokenizer_dir")
+    tok_dir = None
+    if tok and tokenizer_kwargs is not None:
+        tok_dir = ensure_tokenizer(tok, cuts["train"], tokenizer_kwargs)
+    return PreparedData(cuts, tok_dir, summaries)

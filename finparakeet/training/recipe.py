@@ -1,0 +1,262 @@
+"""The training recipe behind ``recipes/train.py``: config in, run dir out.
+
+1. Weights named (``model.nemo_path`` / ``model.pretrained_name``): loaded first, so an offline hub name fails at once.
+2. Data: synthesised if configured and absent, each split validated into ``<run_dir>/data/<split>/``, the tokenizer
+   trained on the train text when the model is built from config.
+3. Model: built or loaded with an adapter-capable encoder (``finparakeet.models.loading``), the CPU TDT loss where
+   needed, adapters added, base frozen; trainable/total parameters printed.
+4. Lhotse loaders through NeMo (``setup_training_data``; validation batches carry their cuts for the entity hook).
+5. Lightning ``fit`` with the entity hook, TensorBoard, a best checkpoint by ``checkpoint.monitor`` and ``last.ckpt``
+   every ``checkpoint.every_n_train_steps`` steps; resumes from ``last.ckpt`` when present.
+6. Artefacts from the best checkpoint: ``artifacts/{model.nemo,adapters.pt,run.json}`` (see :mod:`.artifacts`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from omegaconf import DictConfig, OmegaConf
+
+from finparakeet.lightning.history import METRICS_FILE, read_metrics
+from finparakeet.training.artifacts import ADAPTERS, ARTIFACTS, MODEL_NEMO, write_run_json
+from finparakeet.training.data import PreparedData, prepare_data
+
+__all__ = ["SetupError", "TrainResult", "train", "make_trainer", "best_entry", "CHECKPOINTS", "LAST_CKPT"]
+
+CHECKPOINTS = "checkpoints"
+LAST_CKPT = "last.ckpt"
+
+
+class SetupError(RuntimeError):
+    """The run cannot start (missing weights, data or config): a message for the user, not a stack trace."""
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    global_step: int
+    monitor: str
+    best_score: Optional[float]  # best value of `monitor` over the run's validations
+    best_val_entity_wer: Optional[float]
+    best_val_wer: Optional[float]
+    best_checkpoint: Optional[Path]
+    run_json: Path
+    data: PreparedData
+    model: Any = field(default=None, repr=False)
+
+    @property
+    def objective(self) -> float:
+        """What a sweeper minimises/maximises: the best monitored value (inf when nothing was validated)."""
+        return self.best_score if self.best_score is not None else math.inf
+
+
+def _container(node: Any) -> Any:
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+
+
+def best_entry(history: Sequence[dict[str, Any]], monitor: str, mode: str = "min") -> Optional[dict[str, Any]]:
+    """The validation entry with the best ``monitor`` value (entries without it are skipped)."""
+    scored = [e for e in history if isinstance(e.get(monitor), (int, float)) and not math.isnan(e[monitor])]
+    if not scored:
+        return None
+    pick = min if mode == "min" else max
+    return pick(scored, key=lambda e: (e[monitor], e.get("step", 0)))
+
+
+def _model_config_name() -> Optional[str]:
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        return HydraConfig.get().runtime.choices.get("model")
+    except Exception:  # noqa: BLE001 - outside a Hydra app there is no choice to report
+        return None
+
+
+def _bias_list(path: Optional[str]) -> Optional[list[str]]:
+    if not path:
+        return None
+    from finparakeet.scoring import read_bias_list
+
+    return read_bias_list(path)
+
+
+def make_trainer(cfg: DictConfig, run_dir: Path, callbacks: Sequence[Any] = ()):
+    """A Lightning Trainer from ``cfg.trainer`` with the entity hook, checkpoints and the configured logger."""
+    import lightning.pytorch as pl
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from finparakeet.lightning.hook import EntityValidationCallback
+
+    ckpt_dir = run_dir / CHECKPOINTS
+    v = cfg.validation
+    hook = EntityValidationCallback(run_dir, write_reports=v.write_reports, write_predictions=v.write_predictions,
+                                    log_categories=v.log_categories, bias_list=_bias_list(v.get("bias_list")))
+    c = cfg.checkpoint
+    best = ModelCheckpoint(dirpath=ckpt_dir, filename="best-{step}", monitor=c.monitor, mode=c.mode,
+                           save_top_k=c.save_top_k, save_last=False, save_on_train_epoch_end=False)
+    # A second checkpointer just for last.ckpt: every N steps and at each validation end.
+    last = ModelCheckpoint(dirpath=ckpt_dir, save_top_k=0, save_last=True,
+                           every_n_train_steps=c.every_n_train_steps or None, save_on_train_epoch_end=False)
+    kind = (cfg.get("logger") or "none").lower()
+    if kind == "tensorboard":
+        from lightning.pytorch.loggers import TensorBoardLogger
+
+        logger: Any = TensorBoardLogger(save_dir=str(run_dir), name="tensorboard", version="", default_hp_metric=False)
+    elif kind == "csv":
+        from lightning.pytorch.loggers import CSVLogger
+
+        logger = CSVLogger(save_dir=str(run_dir), name="csv", version="")
+    elif kind == "none":
+        logger = False
+    else:
+        raise SetupError(f"logger must be tensorboard, csv or none, got {kind!r}")
+    trainer = pl.Trainer(**_container(cfg.trainer), logger=logger, default_root_dir=str(run_dir),
+                         callbacks=[hook, best, last, *callbacks], enable_checkpointing=True)
+    return trainer, hook, best, last
+
+
+def _load_weights(mcfg: DictConfig):
+    from finparakeet.models.loading import load_pretrained
+
+    try:
+        return load_pretrained(mcfg.get("pretrained_name"), mcfg.get("nemo_path"), map_location="cpu")
+    except FileNotFoundError as e:
+        raise SetupError(str(e)) from None
+
+
+def _set_optim(model, optim: DictConfig) -> None:
+    """A loaded model trains with our ``model.optim`` (its .nemo carries the original training's)."""
+    cfg = model.cfg
+    OmegaConf.set_struct(cfg, False)
+    cfg.optim = OmegaConf.create(_container(optim))
+    OmegaConf.set_struct(cfg, True)
+    model.cfg = cfg  # the setter updates the saved hyper-parameters too
+
+
+def _training_mode(model) -> None:
+    """Train mode for the base too (spec augment, dropout), BatchNorm kept on its running statistics.
+
+    NeMo's ``freeze()`` leaves the whole model in eval mode and Lightning >= 2.2 no longer calls ``train()`` at fit
+    start, so without this the base would train without spec augment. ``unfreeze_enabled_adapters`` then puts every
+    BatchNorm back in eval mode with frozen statistics, so disabling the adapters still gives the base model exactly.
+    """
+    from finparakeet.models.adapters import adapter_names
+
+    model.train()
+    if adapter_names(model):
+        model.unfreeze_enabled_adapters()
+
+
+def _dataset_cfg(cfg: DictConfig, split: str, cuts: Optional[Path]) -> Optional[DictConfig]:
+    node = cfg.data.get(f"{split}_ds")
+    if node is None or cuts is None:
+        return None
+    node.cuts_path = str(cuts)  # the model config reads data.<split>_ds by interpolation: set it in place
+    return OmegaConf.create(_container(node))
+
+
+def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = False) -> TrainResult:
+    """Run the recipe for a composed ``conf/train.yaml`` config (``paths.run_dir`` must be set)."""
+    run_dir = Path(cfg.paths.run_dir).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    mcfg = cfg.model
+    pretrained = bool(mcfg.get("nemo_path") or mcfg.get("pretrained_name"))
+    model = _load_weights(mcfg) if pretrained else None  # before any data work: offline fails at once
+
+    import torch
+
+    if cfg.get("num_threads"):
+        torch.set_num_threads(int(cfg.num_threads))
+    import lightning.pytorch as pl
+
+    pl.seed_everything(cfg.seed, workers=True)
+
+    try:
+        data = prepare_data(cfg.data, run_dir, None if pretrained else _container(mcfg.get("tokenizer_train") or {}))
+    except (FileNotFoundError, ValueError) as e:
+        raise SetupError(str(e)) from None
+    train_ds = _dataset_cfg(cfg, "train", data.cuts["train"])
+    val_ds = _dataset_cfg(cfg, "validation", data.cuts["validation"])
+    test_ds = _dataset_cfg(cfg, "test", data.cuts.get("test"))
+
+    trainer, hook, best, last = make_trainer(cfg, run_dir, callbacks)
+    if model is None:
+        from finparakeet.models.loading import build_model
+
+        model = build_model(mcfg, trainer=trainer)
+    else:
+        model.set_trainer(trainer)
+        _set_optim(model, mcfg.optim)
+
+    from finparakeet.lightning.data import setup_validation_with_cuts
+    from finparakeet.models.adapters import add_adapters
+    from finparakeet.models.tdt_loss import use_cpu_tdt_loss_if_needed
+
+    use_cpu_tdt_loss_if_needed(model)
+    summary = add_adapters(model, cfg.adapter, verbose=False)
+    _training_mode(model)
+    print(f"[finparakeet] {summary}", flush=True)
+
+    model.setup_training_data(train_ds)
+    setup_validation_with_cuts(model, val_ds)
+    if test_ds is not None:
+        model._update_dataset_config(dataset_name="test", config=test_ds)  # kept in the .nemo config only
+
+    last_ckpt = run_dir / CHECKPOINTS / LAST_CKPT
+    ckpt_path = str(last_ckpt) if cfg.resume and last_ckpt.is_file() else None
+    if ckpt_path:
+        print(f"[finparakeet] resuming from {ckpt_path}", flush=True)
+    trainer.fit(model, ckpt_path=ckpt_path)
+    # The last step need not fall on every_n_train_steps: save it, so a rerun of a finished run trains nothing. Not
+    # when last.ckpt already holds this step (saved at a validation end): a copy taken after the validation loop
+    # ended would make Lightning repeat that validation on resume.
+    if getattr(last, "_last_global_step_saved", None) != trainer.global_step:
+        trainer.save_checkpoint(str(last_ckpt))
+
+    return _finish(cfg, run_dir, trainer, model, best, summary, data, keep_model)
+
+
+def _finish(cfg, run_dir: Path, trainer, model, best, summary, data: PreparedData, keep_model: bool) -> TrainResult:
+    import torch
+
+    from finparakeet.models.adapters import adapter_names, save_adapters
+
+    monitor, mode = cfg.checkpoint.monitor, cfg.checkpoint.mode
+    history = read_metrics(run_dir / METRICS_FILE)
+    entry = best_entry(history, monitor, mode)
+    best_path = Path(best.best_model_path) if best.best_model_path else None
+    if best_path is not None and best_path.is_file():
+        state = torch.load(best_path, map_location="cpu", weights_only=False)["state_dict"]  # our own checkpoint
+        model.load_state_dict(state)
+    else:
+        best_path = run_dir / CHECKPOINTS / LAST_CKPT  # nothing validated: the last weights stand in
+
+    nemo_path = adapters_path = None
+    if trainer.is_global_zero:
+        art = run_dir / ARTIFACTS
+        art.mkdir(parents=True, exist_ok=True)
+        if cfg.artifacts.nemo:
+            nemo_path = art / MODEL_NEMO
+            model.save_to(str(nemo_path))
+        if cfg.artifacts.adapters and adapter_names(model):
+            adapters_path = save_adapters(model, art / ADAPTERS)
+        run_json = write_run_json(
+            run_dir, nemo=nemo_path, adapters=adapters_path, best_checkpoint=best_path,
+            base={"pretrained_name": cfg.model.get("pretrained_name"), "nemo_path": cfg.model.get("nemo_path"),
+                  "model_config": _model_config_name()},
+            adapter=_container(cfg.adapter),
+            best_val_entity_wer=entry.get("val_entity_wer") if entry else None,
+            best_val_wer=entry.get("val_wer") if entry else None,
+            monitor=monitor, best_score=entry.get(monitor) if entry else None,
+            global_step=int(trainer.global_step), trainable_params=summary.trainable,
+            total_params=summary.total, rejected=data.rejected)
+    else:
+        run_json = run_dir / ARTIFACTS / "run.json"
+    print(f"[finparakeet] done at step {trainer.global_step}: best {monitor} "
+          f"{entry.get(monitor) if entry else None} -> {run_json}", flush=True)
+    return TrainResult(run_dir, int(trainer.global_step), monitor, entry.get(monitor) if entry else None,
+                       entry.get("val_entity_wer") if entry else None, entry.get("val_wer") if entry else None,
+                       best_path, run_json, data, model if keep_model else None)
