@@ -50,6 +50,23 @@ def test_evaluate_manifest_with_bias_list(tmp_path):
     assert "<svg" in (out / "entity_report.html").read_text()
 
 
+def test_evaluate_cuts_mode(tmp_path):
+    from lhotse import CutSet
+
+    from finparakeet.data.nemo_manifest import row_to_cut
+    ref = "Margin rose 50 bps to 3.1% in Q3."
+    CutSet.from_cuts([row_to_cut({"audio_filepath": "/x/u1.wav", "duration": 3.0, "text": ref})]).to_file(
+        tmp_path / "cuts.jsonl.gz")
+    (tmp_path / "hyps.jsonl").write_text(json.dumps({"cut_id": "u1", "pred_text": "Margin rose 15 bps to 3.1% in Q3."})
+                                         + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    evaluate(tmp_path, f"cuts={tmp_path / 'cuts.jsonl.gz'}", f"hypotheses={tmp_path / 'hyps.jsonl'}",
+             f"output_dir={out}")
+    r = json.loads((out / "entity_report.json").read_text())
+    assert r["num_rows_scored"] == 1 and r["categories"]["BPS"]["entity_accuracy"] == 0.0
+    assert r["utterances"][0]["id"] == "u1"
+
+
 def test_evaluate_needs_exactly_one_input(tmp_path):
     p = evaluate(tmp_path, f"output_dir={tmp_path}", check=False)
     assert p.returncode != 0 and "exactly one of" in p.stderr
@@ -87,3 +104,8 @@ def test_earnings21_library_one_reference_many_systems():
     money = [e for e in u["entities"] if e["category"] == "MONEY"]
     assert money and all(e["ref"] for e in money)
     assert g["categories"]["MONEY"]["num_entities"] == len(money)
+    # Earnings-21 types folded into ours: PERIOD = DATE + YEAR
+    cats, fin = g["categories"], g["finance_categories"]
+    assert fin["PERIOD"]["num_entities"] == cats["DATE"]["num_entities"] + cats.get("YEAR", {"num_entities": 0})[
+        "num_entities"]
+    assert fin["MONEY"] == cats["MONEY"] and "PERSON" not in fin

@@ -11,6 +11,7 @@ Contract (``entity_report.json``)::
 
 Rates are null where there is nothing to divide. Extra keys: ``substitutions``, ``deletions``, ``insertions``,
 ``ref_words``, ``num_unscorable_entities`` (entities that normalise to no word), ``unseen_categories``,
+``finance_categories`` (Earnings-21 types folded into ours, e.g. DATE + YEAR -> PERIOD, when any were),
 ``confusions`` (the most frequent wrong entities, on normalised words), ``num_rows_scored``/``skipped`` (added by the
 input readers), and per utterance the normalised alignment (``alignment``: ref/hyp word lists and
 ``[op, ref_start, ref_end, hyp_start, hyp_end]`` chunks, op one of e/s/d/i) that the HTML page draws.
@@ -23,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from finparakeet.entities import EARNINGS21_TO_FINANCE, FINANCE_CATEGORIES
 from finparakeet.scoring.keyphrases import prf
 from finparakeet.scoring.metrics import (N_CORRECT, N_ENTITIES, N_ERRORS, N_REF_WORDS, W_DEL, W_INS, W_REF, W_SUB,
                                          W_UNSCORABLE, W_UTTS, Counts, rates)
@@ -103,6 +105,9 @@ def build_report(counts: Counts, details: Sequence[UtteranceScore] = (), *, alig
         "unseen_categories": {c: _group(r) for c, r in zip(counts.categories, counts.unseen) if r[N_ENTITIES]},
         "keyphrases": None,
     }
+    mapped = _finance_view(counts)
+    if mapped is not None:
+        report["finance_categories"] = mapped
     if counts.keyphrases is not None:
         hits, fa, miss = counts.keyphrases
         report["keyphrases"] = {**prf(hits, fa, miss), "hits": hits, "false_alarms": fa, "misses": miss,
@@ -110,6 +115,23 @@ def build_report(counts: Counts, details: Sequence[UtteranceScore] = (), *, alig
     report["utterances"] = [_utterance(u, alignments) for u in details]
     report["confusions"] = worst_confusions(report["utterances"], max_confusions)
     return report
+
+
+def _finance_view(counts: Counts) -> dict[str, Any] | None:
+    """Earnings-21 types folded into FinParakeet's categories (DATE + YEAR -> PERIOD, ...), when any was folded."""
+    rows: dict[str, list[int]] = {}
+    folded = False
+    for c, r in zip(counts.categories, counts.by_category):
+        target = c if c in FINANCE_CATEGORIES else EARNINGS21_TO_FINANCE.get(c)
+        if target is None or not r[N_ENTITIES]:
+            continue
+        folded |= target != c
+        acc = rows.setdefault(target, [0, 0, 0, 0])
+        for k in range(4):
+            acc[k] += r[k]
+    if not folded:
+        return None
+    return {c: _group(rows[c]) for c in FINANCE_CATEGORIES if c in rows}
 
 
 def _top_phrases(details: Sequence[UtteranceScore], column: int, limit: int = 20) -> list[dict[str, Any]]:
