@@ -70,7 +70,10 @@ def validate_split(source: str | Path, out_dir: Path, config: ValidationConfig) 
     if not Path(source).is_file():
         raise FileNotFoundError(f"cuts file {str(source)!r} does not exist")
     summary = validate_to_dir(source, out_dir, config)
-    print(f"[finparakeet] {format_summary(summary)}", flush=True)
+    lines = format_summary(summary).splitlines()
+    reasons = [ln.strip() for ln in lines[1:] if ln.startswith("  ") and ":" in ln and "/" not in ln]
+    more = f" ({', '.join(reasons)}; see {out_dir / REJECTS})" if summary["rejected"] else ""
+    print(f"[finparakeet] {lines[0]}{more}", flush=True)
     return summary
 
 

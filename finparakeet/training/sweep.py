@@ -52,6 +52,27 @@ def _scores(job_dir: Path) -> dict[str, Any]:
             "status": "incomplete" if history else "no validation"}
 
 
+_SWEEP_SYNTAX = (",", "range(", "choice(", "interval(", "glob(")
+
+
+def _declared(sweep_dir: Path, job_dirs: list[Path]) -> set[str]:
+    """Keys the sweep itself names: ``a=1,2`` style overrides (``multirun.yaml``) and ``hydra.sweeper.params``."""
+    keys: set[str] = set()
+    multirun = sweep_dir / "multirun.yaml"
+    if multirun.is_file():
+        doc = yaml.safe_load(multirun.read_text(encoding="utf-8")) or {}
+        for item in (doc.get("hydra", {}).get("overrides", {}) or {}).get("task", []) or []:
+            key, _, value = str(item).partition("=")
+            if any(t in value for t in _SWEEP_SYNTAX):
+                keys.add(key.lstrip("+~"))
+    for d in job_dirs[:1]:
+        path = d / ".hydra" / "hydra.yaml"
+        if path.is_file():
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            keys.update((doc.get("hydra", {}).get("sweeper", {}) or {}).get("params") or {})
+    return keys
+
+
 def collect_jobs(sweep_dir: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
     """``(swept keys, rows)`` for the job dirs under ``sweep_dir``, best ``val_entity_wer`` first."""
     sweep_dir = Path(sweep_dir)
@@ -59,8 +80,11 @@ def collect_jobs(sweep_dir: str | Path) -> tuple[list[str], list[dict[str, Any]]
                       key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name))
     overrides = {d: _overrides(d) for d in job_dirs}
     keys = sorted({k for o in overrides.values() for k in o})
-    # Swept = differs between jobs; with a single job every override is shown.
-    swept = [k for k in keys if len({o.get(k) for o in overrides.values()}) > 1] if len(job_dirs) > 1 else keys
+    # Swept: what the sweep declares (CLI sweep values, sweeper params) plus whatever differs between jobs.
+    declared = _declared(sweep_dir, job_dirs)
+    swept = [k for k in keys if k in declared or len({o.get(k) for o in overrides.values()}) > 1]
+    if not swept and len(job_dirs) == 1:
+        swept = keys
     rows = []
     for d in job_dirs:
         row: dict[str, Any] = {"job": d.name}
@@ -112,9 +136,11 @@ class SweepSummaryCallback(Callback):
         self.job_dirs: list[Path] = []
 
     def on_job_end(self, config, job_return, **kwargs: Any) -> None:
-        working_dir = getattr(job_return, "working_dir", None)
-        if working_dir:
-            self.job_dirs.append(Path(working_dir))
+        # The job's output dir (``working_dir`` is the process cwd, which hydra.job.chdir=false leaves alone).
+        try:
+            self.job_dirs.append(Path(str(job_return.hydra_cfg.hydra.runtime.output_dir)))
+        except Exception:  # noqa: BLE001 - a launcher that reports no hydra config: fall back to hydra.sweep.dir
+            pass
 
     def on_multirun_end(self, config, **kwargs: Any) -> None:
         sweep_dir = self._sweep_dir(config)

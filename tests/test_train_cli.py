@@ -1,0 +1,108 @@
+"""recipes/train.py as users run it: resume, sweeps (+ summary), Optuna, the offline error, Hydra's config errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+
+import pytest
+import torch
+
+from conftest import run_train, tiny_run_overrides
+
+pytestmark = pytest.mark.slow
+
+
+def _history(run_dir):
+    return json.loads((run_dir / "metrics.json").read_text())
+
+
+def test_rerun_resumes_from_last_checkpoint(synth_dir, tmp_path):
+    run_dir = tmp_path / "run"
+    args = [*tiny_run_overrides(synth_dir, steps=2), f"hydra.run.dir={run_dir}"]
+    first = run_train(args)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "resuming" not in first.stdout
+    assert [e["step"] for e in _history(run_dir)] == [2]
+    assert (run_dir / "reports" / "epoch_0" / "entity_report.html").is_file()
+    tokenizer = next(synth_dir.glob("tokenizer_*"))
+    stamp = (tokenizer / "tokenizer.model").stat().st_mtime_ns
+
+    second = run_train([*args, "trainer.max_steps=4"])
+    assert second.returncode == 0, second.stderr[-3000:]
+    log = second.stdout + second.stderr
+    assert f"resuming from {run_dir / 'checkpoints' / 'last.ckpt'}" in log
+    assert "Restored all states from the checkpoint" in log
+    assert "synthesising" not in log and "training a tokenizer" not in log  # data prep skipped
+    assert (tokenizer / "tokenizer.model").stat().st_mtime_ns == stamp
+    history = _history(run_dir)
+    assert [(e["validation"], e["step"]) for e in history] == [(0, 2), (1, 4)]  # step 2 kept, training went on
+    assert json.loads((run_dir / "artifacts" / "run.json").read_text())["global_step"] == 4
+    last = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert last["global_step"] == 4
+
+
+def test_two_job_sweep_writes_its_summary(synth_dir, tmp_path):
+    sweep = tmp_path / "sweep"
+    proc = run_train(["-m", *tiny_run_overrides(synth_dir, steps=2), "adapter.dim=4,8", f"hydra.sweep.dir={sweep}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for job in ("0", "1"):
+        assert (sweep / job / "artifacts" / "run.json").is_file()
+        assert (sweep / job / "reports" / "epoch_0" / "entity_report.json").is_file()
+    rows = list(csv.DictReader((sweep / "sweep_summary.csv").open()))
+    assert sorted(r["adapter.dim"] for r in rows) == ["4", "8"]
+    scores = [float(r["best_val_entity_wer"]) for r in rows]
+    assert scores == sorted(scores) and all(0.0 <= s for s in scores)
+    assert all(r["best_val_wer"] for r in rows)
+    md = (sweep / "sweep_summary.md").read_text()
+    assert "adapter.dim" in md and "best_val_entity_wer" in md
+    # trainable parameters follow the swept value
+    dims = {json.loads((sweep / j / "artifacts" / "run.json").read_text())["adapter"]["dim"]:
+            json.loads((sweep / j / "artifacts" / "run.json").read_text())["trainable_params"] for j in ("0", "1")}
+    assert dims[8] > dims[4]
+
+
+def test_optuna_search_runs_trials(synth_dir, tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
+    sweep = tmp_path / "optuna"
+    proc = run_train([*tiny_run_overrides(synth_dir, steps=1), "hparams_search=adapter_optuna",
+                      "hydra.sweeper.n_trials=2", f"hydra.sweep.dir={sweep}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = (sweep / "optimization_results.yaml").read_text()
+    assert "best_value" in results and "adapter.dim" in results
+    rows = list(csv.DictReader((sweep / "sweep_summary.csv").open()))
+    assert len(rows) == 2 and "model.optim.lr" in rows[0]
+
+
+def test_offline_hub_model_fails_at_once_with_a_clear_message(tmp_path):
+    run_dir = tmp_path / "offline"
+    start = time.monotonic()
+    proc = run_train(["+experiment=finance_calls", f"hydra.run.dir={run_dir}"], env={"HF_HUB_OFFLINE": "1"})
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 1
+    assert "model.nemo_path=" in proc.stderr and "nvidia/parakeet-tdt-0.6b-v2" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert not (run_dir / "data").exists()  # failed before any data work
+    assert elapsed < 30
+
+
+def test_missing_local_nemo_is_named(tmp_path):
+    proc = run_train(["+experiment=finance_calls", f"model.nemo_path={tmp_path / 'absent.nemo'}",
+                      f"hydra.run.dir={tmp_path / 'run'}"])
+    assert proc.returncode == 1
+    assert "absent.nemo" in proc.stderr and "does not exist" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("adapter.dimm=3", "adapter.dimm"),
+    ("adapter=lora", "linear_all"),  # Hydra lists the options of the group
+    ("+experiment=nope", "finance_calls"),
+])
+def test_unknown_keys_and_groups_fail_with_hydra_listing(tmp_path, override, expected):
+    args = ["+experiment=demo", override] if not override.startswith("+experiment") else [override]
+    proc = run_train([*args, f"hydra.run.dir={tmp_path / 'run'}"])
+    assert proc.returncode != 0
+    assert expected in proc.stderr
+    assert not (tmp_path / "run" / "checkpoints").exists()

@@ -1,0 +1,82 @@
+"""Small pieces of the training recipe without a model: metrics history, best entry, sweep summary, config tree."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import pytest
+import yaml
+
+from conftest import CONF_DIR
+
+
+def test_metrics_history_appends_and_replaces_a_repeated_validation(tmp_path):
+    from finparakeet.lightning.history import append_metrics, read_metrics
+
+    path = tmp_path / "metrics.json"
+    append_metrics(path, {"validation": 0, "step": 40, "val_entity_wer": 0.9})
+    append_metrics(path, {"validation": 1, "step": 80, "val_entity_wer": 0.7})
+    append_metrics(path, {"validation": 1, "step": 80, "val_entity_wer": 0.6})  # repeated after a resume
+    assert [(e["validation"], e["val_entity_wer"]) for e in read_metrics(path)] == [(0, 0.9), (1, 0.6)]
+    assert not (tmp_path / "metrics.json.tmp").exists()
+
+
+def test_best_entry_skips_missing_and_nan():
+    from finparakeet.training.recipe import best_entry
+
+    history = [{"step": 1, "val_entity_wer": None}, {"step": 2, "val_entity_wer": math.nan},
+               {"step": 3, "val_entity_wer": 0.5, "val_wer": 0.7}, {"step": 4, "val_entity_wer": 0.6}]
+    assert best_entry(history, "val_entity_wer")["step"] == 3
+    assert best_entry(history, "val_entity_wer", "max")["step"] == 4
+    assert best_entry([{"step": 1}], "val_entity_wer") is None
+
+
+def _job(sweep, n, overrides, run=None, metrics=None):
+    d = sweep / str(n)
+    (d / ".hydra").mkdir(parents=True)
+    (d / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    if run is not None:
+        (d / "artifacts").mkdir()
+        (d / "artifacts" / "run.json").write_text(json.dumps(run))
+    if metrics is not None:
+        (d / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_sweep_summary_lists_swept_values_best_first(tmp_path):
+    from finparakeet.training.sweep import summarise_sweep
+
+    sweep = tmp_path / "sweep"
+    common = ["+experiment=demo", "trainer.max_steps=10"]
+    _job(sweep, 0, [*common, "adapter.dim=8"], run={"best_val_entity_wer": 0.8, "best_val_wer": 0.9, "global_step": 10})
+    _job(sweep, 1, [*common, "adapter.dim=16"], run={"best_val_entity_wer": 0.5, "best_val_wer": 0.95,
+                                                      "global_step": 10})
+    _job(sweep, 2, [*common, "adapter.dim=32"], metrics=[{"step": 5, "val_entity_wer": 0.6, "val_wer": 0.7}])
+    _job(sweep, 3, [*common, "adapter.dim=64"])  # crashed before validating
+    paths = summarise_sweep(sweep)
+    rows = list(csv.DictReader(paths["csv"].open()))
+    assert [r["adapter.dim"] for r in rows] == ["16", "32", "8", "64"]
+    assert [r["status"] for r in rows] == ["done", "incomplete", "done", "no validation"]
+    assert rows[0]["best_val_entity_wer"] == "0.5000" and rows[0]["best_val_wer"] == "0.9500"
+    assert "trainer.max_steps" not in rows[0]  # not swept: the same in every job
+    md = paths["md"].read_text()
+    assert md.index("| 1 | 16 |") < md.index("| 0 | 8 |")
+
+
+def test_config_tree_composes(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        demo = compose("train", overrides=["+experiment=demo", f"paths.run_dir={tmp_path}"])
+        real = compose("train", overrides=["+experiment=finance_calls", f"paths.run_dir={tmp_path}"])
+        plain = compose("train", overrides=[f"paths.run_dir={tmp_path}"])
+    assert demo.name == "demo" and demo.trainer.accelerator == "cpu" and demo.model.pretrained_name is None
+    assert demo.model.train_ds.use_lhotse and demo.model.train_ds.batch_duration == demo.data.batch_duration
+    assert demo.model.tokenizer.dir == demo.data.tokenizer_dir
+    assert real.model.pretrained_name == "nvidia/parakeet-tdt-0.6b-v2" and real.trainer.precision == "bf16-mixed"
+    assert real.trainer.use_distributed_sampler is False and real.adapter.type == "linear"
+    assert real.boosting.enabled and real.checkpoint.monitor == "val_entity_wer"
+    from omegaconf import OmegaConf
+    assert OmegaConf.is_missing(real.data, "train_cuts")  # the user's cuts are mandatory
+    assert plain.name == "train" and "experiment" not in plain  # no experiment by default
