@@ -89,6 +89,7 @@ def test_offline_hub_model_fails_at_once_with_a_clear_message(tmp_path):
 
 def test_missing_local_nemo_is_named(tmp_path):
     proc = run_train(["+experiment=finance_calls", f"model.nemo_path={tmp_path / 'absent.nemo'}",
+                      "data.train_cuts=train.jsonl.gz", "data.validation_cuts=dev.jsonl.gz",
                       f"hydra.run.dir={tmp_path / 'run'}"])
     assert proc.returncode == 1
     assert "absent.nemo" in proc.stderr and "does not exist" in proc.stderr
@@ -106,3 +107,38 @@ def test_unknown_keys_and_groups_fail_with_hydra_listing(tmp_path, override, exp
     assert proc.returncode != 0
     assert expected in proc.stderr
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_missing_user_cuts_are_named_before_loading(tmp_path):
+    weights = tmp_path / "weights.nemo"
+    weights.write_bytes(b"not a model")  # never opened: the missing settings are reported first
+    proc = run_train(["+experiment=finance_calls", f"model.nemo_path={weights}", f"hydra.run.dir={tmp_path / 'run'}"])
+    assert proc.returncode == 1
+    assert "data.train_cuts" in proc.stderr and "data.validation_cuts" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_finance_calls_adapts_a_local_nemo_on_user_cuts(synth_dir, tmp_path):
+    """The real job's path on CPU: weights from a local .nemo (no adapters yet, its own tokenizer), user cuts with
+    duration bucketing, the experiment's optimiser applied to the loaded model."""
+    from finparakeet.data.manifests import load_cuts
+    from finparakeet.models.loading import build_model, load_model_config
+    from finparakeet.models.tokenizer import train_tokenizer
+
+    texts = [c.supervisions[0].text for c in load_cuts(synth_dir / "train_cuts.jsonl.gz")]
+    tok = train_tokenizer(texts, tmp_path / "tok", vocab_size=128)
+    base = tmp_path / "tiny_general.nemo"
+    build_model(load_model_config("tiny_tdt", [f"model.tokenizer.dir={tok}"])).save_to(str(base))
+    run_dir = tmp_path / "run"
+    proc = run_train(["+experiment=finance_calls", f"model.nemo_path={base}", "trainer=cpu", "trainer.max_steps=2",
+                      "trainer.val_check_interval=2", "trainer.enable_progress_bar=false", "data.num_workers=0",
+                      f"data.train_cuts={synth_dir / 'train_cuts.jsonl.gz'}",
+                      f"data.validation_cuts={synth_dir / 'dev_cuts.jsonl.gz'}", f"hydra.run.dir={run_dir}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads((run_dir / "artifacts" / "run.json").read_text())
+    assert doc["base"]["nemo_path"] == str(base) and doc["global_step"] == 2
+    assert doc["adapters"] == "artifacts/adapters.pt" and doc["best_val_entity_wer"] is not None
+    import yaml
+    saved = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())
+    assert saved["model"]["optim"]["lr"] == 1.0e-3
+    assert "lr: 0.001" in proc.stdout + proc.stderr  # NeMo's optimiser setup used the experiment's rate

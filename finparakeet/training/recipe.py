@@ -118,6 +118,11 @@ def make_trainer(cfg: DictConfig, run_dir: Path, callbacks: Sequence[Any] = ()):
     return trainer, hook, best, last
 
 
+def _missing_message(keys: Sequence[str]) -> str:
+    example = " ".join(f"{k}=..." for k in keys)
+    return f"required setting(s) not given: {', '.join(keys)}\nSet them on the command line: {example}"
+
+
 def _load_weights(mcfg: DictConfig):
     from finparakeet.models.loading import load_pretrained
 
@@ -164,7 +169,13 @@ def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = Fal
     run_dir.mkdir(parents=True, exist_ok=True)
     mcfg = cfg.model
     pretrained = bool(mcfg.get("nemo_path") or mcfg.get("pretrained_name"))
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    hub_only = pretrained and not mcfg.get("nemo_path")
+    if missing and not hub_only:  # a hub name is checked first: offline, that is the message that helps
+        raise SetupError(_missing_message(missing))
     model = _load_weights(mcfg) if pretrained else None  # before any data work: offline fails at once
+    if missing:
+        raise SetupError(_missing_message(missing))
 
     import torch
 
