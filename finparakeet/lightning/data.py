@@ -9,6 +9,7 @@ usual four.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -20,6 +21,7 @@ __all__ = ["CutsBatchDataset", "cuts_validation_dataloader", "setup_validation_w
 CUTS_MARKER = 5
 
 
+@lru_cache(maxsize=None)
 def _dataset_class():
     from nemo.collections.asr.data.audio_to_text_lhotse import LhotseSpeechToTextBpeDataset
 
