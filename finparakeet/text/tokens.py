@@ -200,12 +200,23 @@ def _chunk_toks(core: str, start: int, end: int, expand: bool) -> list[Tok]:
     return out
 
 
+def prepare_text(text: str) -> str:
+    """The text the tokeniser reads: typographic quotes and dashes mapped to ASCII, character for character."""
+    return text.translate(_CHAR_MAP)
+
+
 def tokenize(text: str, expand_contractions: bool = True) -> list[Tok]:
     """Source text -> tokens with spans; ``sep`` marks punctuation before a token."""
-    text = text.translate(_CHAR_MAP)
     out: list[Tok] = []
+    tokenize_range(prepare_text(text), 0, len(text), expand_contractions, out)
+    return out
+
+
+def tokenize_range(text: str, pos: int, endpos: int, expand_contractions: bool, out: list[Tok]) -> None:
+    """Tokenise the whitespace-separated chunks of ``text[pos:endpos]`` (``text`` from ``prepare_text``; ``pos`` and
+    ``endpos`` at chunk boundaries) into ``out``, with spans into ``text``."""
     pending_sep = False
-    for m in _CHUNK.finditer(text):
+    for m in _CHUNK.finditer(text, pos, endpos):
         chunk, start, end = m.group(), m.start(), m.end()
         if chunk.isalpha():  # fast path for the common case: a plain word
             low = chunk.lower()
@@ -236,4 +247,3 @@ def tokenize(text: str, expand_contractions: bool = True) -> list[Tok]:
         tail = trail.group() if trail else ""
         if any(c in _BOUNDARY for c in tail):
             pending_sep = True
-    return out
