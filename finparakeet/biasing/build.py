@@ -1,0 +1,278 @@
+"""Build a bias list from the finance lexicon, existing phrase files and the entities of transcripts.
+
+Sources, any combination:
+
+- the lexicon: written forms (optionally aliases) of the selected ``kinds`` (ticker, company, index, etf, fund, term)
+  and/or ``categories`` (TICKER, ORG, TERM) — the forms Parakeet writes ("S&P 500", "JPMorgan Chase", "EBITDA");
+- phrase files (``lists``), e.g. Earnings-21's ``oracle_list.txt``, re-cased by ``recase``;
+- transcripts (NeMo manifests or Lhotse cuts): each utterance's entity spans as written in its text (the manifest's
+  ``entities``, or the finance tagger's when a row has none), of the selected ``entity_categories``, plus any
+  per-utterance list a row carries (``key_phrases`` / ``bias_list``).
+
+Every candidate phrase is counted in the transcripts (entity spans and per-utterance lists, exact text). Phrases found
+only in transcripts need ``min_count``; lexicon and file phrases are kept regardless unless
+``require_in_transcripts``. The list is ranked by count (then first seen) and cut to ``max_size``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from finparakeet.biasing.phrases import (PER_UTTERANCE_FIELDS, EmptyBiasListError, clean_phrases, read_key_phrases,
+                                         row_phrases, write_key_phrases)
+from finparakeet.biasing.recase import CaseIndex
+from finparakeet.entities import EntitySpan, parse_entities
+
+logger = logging.getLogger(__name__)
+
+LEXICON = "lexicon"
+TRANSCRIPTS = "transcripts"
+FILES = "lists"
+
+
+@dataclass(frozen=True)
+class BiasListConfig:
+    lexicon: bool = True
+    kinds: Sequence[str] | None = None  # lexicon kinds; None: all
+    categories: Sequence[str] | None = None  # lexicon categories (TICKER, ORG, TERM); None: all
+    aliases: bool = False  # also the aliases ("Apple Inc.", "Standard & Poor's 500")
+    lists: Sequence[str] = ()  # phrase files to merge
+    recase: str = "auto"  # for the phrase files: none | title | auto (see finparakeet.biasing.recase)
+    transcripts: Sequence[str] = ()  # NeMo manifests or Lhotse cuts files
+    entity_categories: Sequence[str] | None = ("TICKER", "ORG", "TERM")  # None: every category
+    tag_missing: bool = True  # tag texts that come without entities with the finance tagger
+    per_utterance_fields: Sequence[str] = PER_UTTERANCE_FIELDS
+    min_count: int = 1  # for phrases found only in transcripts
+    require_in_transcripts: bool = False  # keep lexicon/file phrases only if counted >= min_count
+    max_size: int | None = None
+    min_chars: int = 2  # single characters ("A", "&") would boost everywhere
+
+
+@dataclass
+class BiasList:
+    phrases: list[str]
+    counts: dict[str, int]  # occurrences in the transcripts
+    sources: dict[str, list[str]]  # phrase -> where it came from (lexicon, lists, transcripts)
+
+    def summary(self, top: int = 10) -> dict[str, Any]:
+        by_source = Counter(s for p in self.phrases for s in self.sources.get(p, ()))
+        ranked = sorted(self.phrases, key=lambda p: -self.counts.get(p, 0))[:top]
+        return {"num_phrases": len(self.phrases), "by_source": dict(by_source),
+                "top": [{"phrase": p, "count": self.counts.get(p, 0)} for p in ranked]}
+
+
+@dataclass(frozen=True)
+class TranscriptItem:
+    id: str
+    text: str
+    entities: list[EntitySpan] | None  # None: the input has none
+    fields: dict[str, Any] = field(default_factory=dict)  # per-utterance list fields as found
+    base_dir: str | None = None
+
+
+def iter_transcripts(path: str | Path, fields: Sequence[str] = PER_UTTERANCE_FIELDS) -> Iterator[TranscriptItem]:
+    """Texts of a NeMo manifest or a Lhotse cuts file with their entities and per-utterance list fields.
+
+    Only text is read (no audio). A row without a string ``text`` or with malformed entities is skipped with a
+    warning: a bias list is a summary, one bad row should not stop it.
+    """
+    from finparakeet.data.manifests import detect_format
+    from finparakeet.data.nemo_manifest import read_jsonl
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"transcripts file {path} does not exist")
+    base = str(path.parent)
+    if detect_format(path, default="nemo") == "nemo":
+        for n, row, err in read_jsonl(path):
+            if row is None or not isinstance(row.get("text"), str):
+                logger.warning("%s:%d: skipped (%s)", path, n, err or "no text")
+                continue
+            try:
+                ents = parse_entities(row.get("entities")) if row.get("entities") is not None else None
+            except ValueError as e:
+                logger.warning("%s:%d: entities ignored (%s)", path, n, e)
+                ents = None
+            yield TranscriptItem(str(row.get("cut_id") or n), row["text"], ents,
+                                 {k: row[k] for k in fields if k in row}, base)
+        return
+    from finparakeet.data.manifests import load_cuts
+
+    for cut in load_cuts(path, lazy=True):
+        for sup in cut.supervisions:
+            custom = sup.custom or {}
+            if not isinstance(sup.text, str):
+                continue
+            try:
+                ents = parse_entities(custom["entities"]) if custom.get("entities") is not None else None
+            except ValueError as e:
+                logger.warning("%s: cut %s: entities ignored (%s)", path, cut.id, e)
+                ents = None
+            yield TranscriptItem(cut.id, sup.text, ents, {k: custom[k] for k in fields if k in custom}, base)
+
+
+def lexicon_phrases(lexicon=None, kinds: Sequence[str] | None = None, categories: Sequence[str] | None = None,
+                    aliases: bool = False) -> list[str]:
+    """Written forms (and aliases) of the lexicon entries of ``kinds`` and ``categories`` (None: all)."""
+    from finparakeet.lexicon import load_lexicon
+
+    lex = lexicon if lexicon is not None else load_lexicon()
+    known_kinds = {e.kind for e in lex.entries}
+    known_cats = {e.category for e in lex.entries}
+    for name, given, known in (("kinds", kinds, known_kinds), ("categories", categories, known_cats)):
+        bad = sorted(set(given or ()) - known)
+        if bad:
+            raise ValueError(f"unknown lexicon {name} {bad}; known: {sorted(known)}")
+    entries = [e for e in lex.entries if (kinds is None or e.kind in kinds)
+               and (categories is None or e.category in categories)]
+    return clean_phrases(w for e in entries for w in ((e.written, *e.aliases) if aliases else (e.written,)))
+
+
+class _Tagger:
+    """The finance tagger, built on first use (it compiles the whole lexicon)."""
+
+    def __init__(self) -> None:
+        self._tagger = None
+
+    def __call__(self, text: str) -> list[EntitySpan]:
+        if self._tagger is None:
+            from finparakeet.scoring.tagger import FinanceTagger
+
+            self._tagger = FinanceTagger()
+        return self._tagger.tag(text)
+
+
+def item_phrases(item: TranscriptItem, categories: Sequence[str] | None, tag_missing: bool,
+                 fields: Sequence[str], tagger: _Tagger | None = None) -> list[str]:
+    """An utterance's phrases: its entity surfaces of ``categories`` and its per-utterance list, in text order."""
+    ents = item.entities
+    if ents is None and tag_missing:
+        ents = (tagger or _Tagger())(item.text)
+    out = [e.text for e in ents or () if categories is None or e.category in categories]
+    out += row_phrases(item.fields, fields, item.base_dir) or []
+    return out
+
+
+def count_transcript_phrases(paths: Iterable[str | Path], cfg: BiasListConfig = BiasListConfig()) -> Counter[str]:
+    """How often each phrase occurs as an entity (or in a per-utterance list) of the transcripts."""
+    counts: Counter[str] = Counter()
+    tagger = _Tagger()
+    cats = list(cfg.entity_categories) if cfg.entity_categories is not None else None
+    for path in paths:
+        for item in iter_transcripts(path, cfg.per_utterance_fields):
+            found = item_phrases(item, cats, cfg.tag_missing, cfg.per_utterance_fields, tagger)
+            counts.update(p for p in (" ".join(x.split()) for x in found) if p)  # repeats count: no dedupe
+    return counts
+
+
+def build_bias_list(cfg: BiasListConfig = BiasListConfig(), lexicon=None) -> BiasList:
+    """The bias list of ``cfg`` (see the module docstring); ``EmptyBiasListError`` when nothing qualifies."""
+    if cfg.min_count < 1:
+        raise ValueError(f"min_count must be >= 1, got {cfg.min_count}")
+    if cfg.max_size is not None and cfg.max_size < 1:
+        raise ValueError(f"max_size must be >= 1 (or null), got {cfg.max_size}")
+    sources: dict[str, list[str]] = {}
+
+    def add(phrases: Iterable[str], source: str) -> None:
+        for p in clean_phrases(phrases):
+            tags = sources.setdefault(p, [])
+            if source not in tags:
+                tags.append(source)
+
+    if cfg.lexicon:
+        add(lexicon_phrases(lexicon, cfg.kinds, cfg.categories, cfg.aliases), LEXICON)
+    if cfg.lists:
+        index = CaseIndex.from_lexicon(lexicon) if cfg.recase == "auto" else None
+        for path in cfg.lists:
+            add(read_key_phrases(path, recase=cfg.recase, case_index=index), FILES)
+    counts = count_transcript_phrases(cfg.transcripts, cfg) if cfg.transcripts else Counter()
+    add(counts, TRANSCRIPTS)
+
+    def keep(p: str) -> bool:
+        if sum(c.isalnum() for c in p) < cfg.min_chars:
+            return False
+        if sources[p] == [TRANSCRIPTS] or (cfg.require_in_transcripts and cfg.transcripts):
+            return counts[p] >= cfg.min_count
+        return True
+
+    order = {p: i for i, p in enumerate(sources)}
+    phrases = sorted((p for p in sources if keep(p)), key=lambda p: (-counts[p], order[p]))
+    if cfg.max_size is not None:
+        phrases = phrases[: cfg.max_size]
+    if not phrases:
+        what = [s for s, on in ((LEXICON, cfg.lexicon), (FILES, bool(cfg.lists)),
+                                (TRANSCRIPTS, bool(cfg.transcripts))) if on]
+        raise EmptyBiasListError(
+            f"the bias list is empty (sources: {what or 'none'}; min_count={cfg.min_count}, "
+            f"require_in_transcripts={cfg.require_in_transcripts}): enable the lexicon, give lists=[...] or "
+            "transcripts with entities, or lower min_count")
+    return BiasList(phrases, {p: counts[p] for p in phrases}, {p: sources[p] for p in phrases})
+
+
+def write_per_utterance_lists(transcripts: str | Path, output: str | Path, cfg: BiasListConfig = BiasListConfig(),
+                              field_name: str = "key_phrases", restrict_to: Iterable[str] | None = None) -> int:
+    """Copy a NeMo manifest (or cuts file) with each utterance's own list in ``field_name``: its entity phrases
+    (``cfg.entity_categories``) and any list it already carries, optionally only those in ``restrict_to``.
+    Rows with no phrase get no field. Returns the number of utterances given a list."""
+    from finparakeet.data.manifests import detect_format
+    from finparakeet.data.nemo_manifest import read_jsonl
+
+    allowed = set(restrict_to) if restrict_to is not None else None
+    cats = list(cfg.entity_categories) if cfg.entity_categories is not None else None
+    tagger = _Tagger()
+    transcripts, output = Path(transcripts), Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+
+    def phrases_of(item: TranscriptItem) -> list[str]:
+        got = clean_phrases(item_phrases(item, cats, cfg.tag_missing, cfg.per_utterance_fields, tagger))
+        return [p for p in got if allowed is None or p in allowed]
+
+    n = 0
+    if detect_format(transcripts, default="nemo") == "nemo":
+        items = iter(iter_transcripts(transcripts, cfg.per_utterance_fields))
+        with open(output, "w", encoding="utf-8") as out:
+            for _, row, _ in read_jsonl(transcripts):
+                if row is None:
+                    continue
+                if isinstance(row.get("text"), str):
+                    phrases = phrases_of(next(items))
+                    if phrases:
+                        row = {**row, field_name: phrases}
+                        n += 1
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return n
+    from lhotse.utils import fastcopy
+
+    from finparakeet.data.manifests import load_cuts, save_cuts
+
+    def with_lists(cuts):
+        nonlocal n
+        for cut in cuts:
+            sups = []
+            for sup in cut.supervisions:
+                custom = sup.custom or {}
+                item = TranscriptItem(cut.id, sup.text or "", parse_entities(custom.get("entities"))
+                                      if custom.get("entities") is not None else None,
+                                      {k: custom[k] for k in cfg.per_utterance_fields if k in custom},
+                                      str(transcripts.parent))
+                phrases = phrases_of(item) if isinstance(sup.text, str) else []
+                if phrases:
+                    n += 1
+                    sup = fastcopy(sup, custom={**custom, field_name: phrases})
+                sups.append(sup)
+            yield fastcopy(cut, supervisions=sups)
+
+    save_cuts(with_lists(load_cuts(transcripts, lazy=True)), output)
+    return n
+
+
+def write_bias_list(bias: BiasList, path: str | Path) -> Path:
+    """The phrases, one per line (see ``write_key_phrases``)."""
+    if not bias.phrases:
+        raise EmptyBiasListError(f"refusing to write an empty bias list to {path}")
+    return write_key_phrases(bias.phrases, path)
