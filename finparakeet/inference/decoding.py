@@ -1,0 +1,179 @@
+"""Decoding configs with NeMo's phrase boosting (the GPU-PB boosting tree), global and per utterance.
+
+NeMo 3.0 keys this module sets on the model's ``decoding`` config (``nemo/collections/asr/parts/submodules/
+rnnt_decoding.py``):
+
+- ``strategy``: ``greedy_batch`` (label-looping greedy; the default) or a beam strategy such as ``malsd_batch``;
+- ``greedy.boosting_tree`` (a ``BoostingTreeModelConfig``: ``key_phrases_list`` or ``key_phrases_file``,
+  ``context_score``, ``depth_scaling``, ``use_triton``) and ``greedy.boosting_tree_alpha`` — ``beam.*`` for beam
+  strategies;
+- ``greedy.enable_per_stream_biasing``: the decoder keeps a multi-model that per-utterance requests are added to;
+  each request rides on a partial hypothesis (``Hypothesis.biasing_cfg``, a ``BiasingRequestItemConfig``) passed to
+  ``model.transcribe(partial_hypothesis=...)``. Greedy batch only.
+- ``compute_timestamps`` when word times are wanted.
+
+The boosting tree runs on CPU with ``use_triton: false`` (Triton kernels are CUDA-only).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+logger = logging.getLogger(__name__)
+
+GREEDY_STRATEGIES = ("greedy", "greedy_batch")
+
+
+@dataclass(frozen=True)
+class BoostingParams:
+    """How phrases are boosted (NeMo's ``BoostingTreeModelConfig`` fields and the fusion weight)."""
+
+    alpha: float = 0.5  # boosting_tree_alpha: weight of the boosting score next to the model's log-probabilities
+    context_score: float = 1.0  # score per token of a matched phrase prefix
+    depth_scaling: float = 2.0  # NeMo's value for CTC, RNN-T and TDT models
+    use_triton: bool | None = None  # None: Triton on CUDA when available, PyTorch otherwise
+
+    def tree_config(self, phrases: Sequence[str], device_type: str = "cpu") -> dict[str, Any]:
+        use_triton = self.use_triton if self.use_triton is not None else (None if device_type == "cuda" else False)
+        return {"key_phrases_list": list(phrases), "context_score": float(self.context_score),
+                "depth_scaling": float(self.depth_scaling), "use_triton": use_triton}
+
+
+def boosting_section(strategy: str) -> str:
+    """``greedy`` or ``beam``: where NeMo reads the boosting tree for this strategy."""
+    return "greedy" if strategy in GREEDY_STRATEGIES else "beam"
+
+
+def decoding_config(base: DictConfig, overrides: Mapping[str, Any] | DictConfig | None = None,
+                    phrases: Sequence[str] | None = None, params: BoostingParams = BoostingParams(),
+                    per_utterance: bool = False, timestamps: bool = False, device_type: str = "cpu",
+                    boost: bool = True) -> DictConfig:
+    """The model's decoding config without any boosting it carries, ``overrides`` (NeMo's ``rnnt_decoding`` keys)
+    merged, plus boosting.
+
+    ``phrases``: the global bias list (a boosting tree for every utterance). ``per_utterance``: enable per-stream
+    biasing for per-utterance lists. ``boost=False`` removes every boosting tree, also one given in ``overrides``
+    (the "without boosting" decode of a comparison).
+    """
+    cfg = copy.deepcopy(base)
+    OmegaConf.set_struct(cfg, False)
+    # What the model's config carries from an earlier call (or from its .nemo) is not this call's request:
+    # only ``overrides`` and ``phrases`` say what is boosted now.
+    _strip_boosting(cfg)
+    if overrides:
+        cfg = OmegaConf.merge(cfg, OmegaConf.create(OmegaConf.to_container(overrides, resolve=True)
+                                                     if OmegaConf.is_config(overrides) else dict(overrides)))
+        OmegaConf.set_struct(cfg, False)
+    strategy = cfg.get("strategy", "greedy_batch")
+    section = boosting_section(strategy)
+    for name in ("greedy", "beam"):
+        if cfg.get(name) is None:
+            cfg[name] = {}
+    if not boost:
+        _strip_boosting(cfg)
+    if boost and phrases:
+        if strategy == "greedy":
+            raise ValueError("phrase boosting needs rnnt_decoding.strategy=greedy_batch (or a beam strategy such as "
+                             "malsd_batch); NeMo's frame-looping 'greedy' has no fusion")
+        cfg[section].boosting_tree = params.tree_config(phrases, device_type)
+        cfg[section].boosting_tree_alpha = float(params.alpha)
+    if boost and per_utterance:
+        if strategy != "greedy_batch":
+            raise ValueError(f"per-utterance key phrases need rnnt_decoding.strategy=greedy_batch (NeMo supports "
+                             f"per-stream biasing in label-looping greedy decoding only), got {strategy!r}")
+        cfg.greedy.enable_per_stream_biasing = True
+    if timestamps:
+        cfg.compute_timestamps = True
+    return cfg
+
+
+def _strip_boosting(cfg: DictConfig) -> None:
+    for name in ("greedy", "beam"):
+        section = cfg.get(name)
+        if section is not None:
+            for key in ("boosting_tree", "boosting_tree_alpha", "enable_per_stream_biasing"):
+                section.pop(key, None)
+
+
+def apply_decoding(model, cfg: DictConfig) -> None:
+    """``model.change_decoding_strategy`` quietly (it builds the boosting tree)."""
+    model.change_decoding_strategy(cfg, verbose=False)
+
+
+def unknown_token_phrases(tokenizer, phrases: Sequence[str]) -> list[str]:
+    """Phrases the tokenizer cannot spell (an ``<unk>`` token): boosting them would boost ``<unk>``."""
+    unk = getattr(getattr(tokenizer, "tokenizer", None), "unk_id", lambda: None)()
+    if unk is None or unk < 0:
+        return []
+    return [p for p in phrases if unk in tokenizer.text_to_ids(p)]
+
+
+def usable_phrases(tokenizer, phrases: Sequence[str]) -> list[str]:
+    """``phrases`` without those holding characters the model's tokenizer lacks (logged)."""
+    bad = set(unknown_token_phrases(tokenizer, phrases))
+    if bad:
+        logger.warning("dropping %d key phrase(s) the model's tokenizer cannot spell (<unk>): %s", len(bad),
+                       sorted(bad)[:10])
+    return [p for p in phrases if p not in bad]
+
+
+@functools.lru_cache(maxsize=None)
+def _request_class():  # NeMo is imported on first use only
+    from nemo.collections.asr.parts.utils.rnnt_utils import Hypothesis
+
+    class BiasingRequest(Hypothesis):
+        """An empty partial hypothesis carrying one utterance's biasing request.
+
+        NeMo 3.0 merges the decoded continuation into a partial hypothesis with ``Hypothesis.merge_``, which does not
+        carry ``token_duration`` over (TDT timestamps then fail) and turns ``y_sequence`` into a list of 0-d tensors.
+        An empty request has nothing to merge: the result is the continuation, with the request kept.
+        """
+
+        def merge_(self, other):
+            request = self.biasing_cfg
+            for f in dataclasses.fields(other):
+                setattr(self, f.name, getattr(other, f.name))
+            self.biasing_cfg = other.biasing_cfg or request
+            self.text = None  # decode_hypothesis fills it
+            return self
+
+    return BiasingRequest
+
+
+def biasing_requests(phrase_lists: Sequence[Sequence[str] | None], params: BoostingParams = BoostingParams(),
+                     device_type: str = "cpu", run_key: str = "") -> list[Any]:
+    """One partial hypothesis per utterance: a biasing request for a non-empty list, else None.
+
+    Requests share NeMo's model cache by list (``cache_key``), so windows of one recording build its tree once;
+    call ``release_requests`` when done.
+    """
+    from nemo.collections.asr.parts.context_biasing.biasing_multi_model import BiasingRequestItemConfig
+    from nemo.collections.asr.parts.context_biasing.boosting_graph_batched import BoostingTreeModelConfig
+
+    request_cls = _request_class()
+    out = []
+    for phrases in phrase_lists:
+        if not phrases:
+            out.append(None)
+            continue
+        tree = BoostingTreeModelConfig(**params.tree_config(phrases, device_type))
+        key = "finparakeet:" + run_key + ":" + hashlib.sha1("\n".join(phrases).encode()).hexdigest()
+        item = BiasingRequestItemConfig(boosting_model_cfg=tree, boosting_model_alpha=float(params.alpha),
+                                        cache_key=key)
+        out.append(request_cls(y_sequence=[], score=0.0, biasing_cfg=item))
+    return out
+
+
+def release_requests(requests: Sequence[Any]) -> None:
+    """Drop the requests' boosting trees from NeMo's module-level cache."""
+    for r in requests:
+        if r is not None and r.biasing_cfg is not None:
+            r.biasing_cfg.remove_from_cache()

@@ -1,0 +1,216 @@
+"""Decode checked inputs with a NeMo ASR model: batches, per-utterance biasing, long recordings, RTFx.
+
+Every batch goes through the model's own ``transcribe`` (NeMo's eval mode, dither and padding settings, biasing
+requests, timestamp processing), fed with audio loaded by Lhotse. Audio shorter than a second is not padded (NeMo pads
+tensors but not files, and ``transcribe_speech.py`` reads files): our transcripts match NeMo's own script.
+Utterances are decoded longest first, as ``transcribe_speech.py``'s ``presort_manifest`` does, and come back in
+input order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from finparakeet.data.rejects import AUDIO_UNREADABLE, Reject
+from finparakeet.inference.decoding import BoostingParams, biasing_requests, release_requests
+from finparakeet.inference.inputs import InputItem
+from finparakeet.inference.longform import (LongAudioConfig, Window, local_attention, plan_windows,
+                                            segments_from_words, stitch_words)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Transcript:
+    id: str
+    text: str
+    duration: float
+    words: list[dict[str, Any]] | None = None  # [{"word", "start", "end"}], seconds from the item's start
+    segments: list[dict[str, Any]] | None = None
+    passes: int = 1  # decoding passes (windows) that made it
+    strategy: str = "whole"  # whole | windows | local_attention
+
+
+@dataclass
+class DecodeStats:
+    audio_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    items: int = 0
+    long_items: int = 0
+    windows: int = 0
+    max_pass_seconds: float = 0.0  # the longest audio given to the encoder in one pass
+
+    @property
+    def rtfx(self) -> float | None:
+        return self.audio_seconds / self.wall_seconds if self.wall_seconds > 0 else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"audio_seconds": round(self.audio_seconds, 3), "wall_seconds": round(self.wall_seconds, 3),
+                "rtfx": round(self.rtfx, 2) if self.rtfx else None, "items": self.items,
+                "long_items": self.long_items, "windows": self.windows,
+                "max_pass_seconds": round(self.max_pass_seconds, 3)}
+
+
+@dataclass
+class _Job:
+    """One decoding pass: an item, or a window of one."""
+
+    key: int  # index of the item
+    audio: Any  # a Lhotse cut to load
+    duration: float
+    phrases: list[str] | None
+    window: Window | None = None
+
+
+def _words(hyp) -> list[dict[str, Any]]:
+    ts = hyp.timestamp if isinstance(getattr(hyp, "timestamp", None), dict) else {}
+    return [{"word": w["word"], "start": round(float(w["start"]), 3), "end": round(float(w["end"]), 3)}
+            for w in ts.get("word", []) if "start" in w]
+
+
+def _segments(hyp) -> list[dict[str, Any]]:
+    ts = hyp.timestamp if isinstance(getattr(hyp, "timestamp", None), dict) else {}
+    return [{"segment": s["segment"], "start": round(float(s["start"]), 3), "end": round(float(s["end"]), 3)}
+            for s in ts.get("segment", []) if "start" in s]
+
+
+@dataclass
+class Transcriber:
+    """Decodes ``InputItem``s with ``model`` as it is configured (see ``decoding.decoding_config``)."""
+
+    model: Any
+    batch_size: int = 16
+    timestamps: bool = False  # the decoding config must have compute_timestamps (long windows need it too)
+    long_audio: LongAudioConfig = field(default_factory=LongAudioConfig)
+    params: BoostingParams = field(default_factory=BoostingParams)  # for per-utterance requests
+    per_utterance: bool = False  # the decoding config has enable_per_stream_biasing
+    progress: bool = True
+    num_workers: int = 0
+
+    @property
+    def device_type(self) -> str:
+        return next(self.model.parameters()).device.type
+
+    def _transcribe(self, audios: list[np.ndarray], requests: list[Any] | None, timestamps: bool) -> list[Any]:
+        """One NeMo ``transcribe`` call over a batch; returns the hypotheses."""
+        trcfg = self.model.get_transcribe_config()
+        trcfg.batch_size = len(audios)
+        trcfg.return_hypotheses = True
+        trcfg.num_workers = self.num_workers
+        trcfg.verbose = False
+        trcfg.timestamps = True if timestamps else None  # None: keep the decoding config as set up
+        if requests is not None and any(r is not None for r in requests):
+            trcfg.partial_hypothesis = requests
+        # NeMo pads tensor inputs to 1 s but reads files as they are; read as NeMo's file path does.
+        trcfg.pad_min_duration = 0.0
+        out = self.model.transcribe(audio=audios, override_config=trcfg)
+        return out[0] if isinstance(out, tuple) else out
+
+    def _load(self, job: _Job) -> np.ndarray:
+        samples = job.audio.load_audio()
+        samples = samples[0] if samples.ndim == 2 else samples
+        if samples.size == 0 or not np.isfinite(samples).all():
+            raise ValueError("the decoded audio is empty or holds NaN/inf samples")
+        return samples.astype(np.float32, copy=False)
+
+    def _run_jobs(self, jobs: list[_Job], stats: DecodeStats, bad: dict[int, str], tick: Callable[[float], None],
+                  timestamps: bool) -> dict[int, Any]:
+        """Hypotheses of ``jobs`` by position, longest first in batches; unreadable items go to ``bad``."""
+        order = sorted(range(len(jobs)), key=lambda i: -jobs[i].duration)
+        hyps: dict[int, Any] = {}
+        for b in range(0, len(order), self.batch_size):
+            idx = [i for i in order[b:b + self.batch_size] if jobs[i].key not in bad]
+            audios, keep = [], []
+            for i in idx:
+                try:
+                    audios.append(self._load(jobs[i]))
+                    keep.append(i)
+                except Exception as e:  # noqa: BLE001 - any decoding failure of one file rejects that item only
+                    bad[jobs[i].key] = f"cannot load the audio: {type(e).__name__}: {str(e)[:200]}"
+            if not keep:
+                continue
+            requests = biasing_requests([jobs[i].phrases for i in keep], self.params, self.device_type) \
+                if self.per_utterance else None
+            try:
+                out = self._transcribe(audios, requests, timestamps)
+            finally:
+                if requests:
+                    release_requests(requests)
+            for i, h in zip(keep, out):
+                hyps[i] = h
+            seconds = sum(jobs[i].duration for i in keep)
+            stats.max_pass_seconds = max(stats.max_pass_seconds, max(jobs[i].duration for i in keep))
+            tick(seconds)
+        return hyps
+
+    def run(self, items: Sequence[InputItem]) -> tuple[list[Transcript | None], list[Reject], DecodeStats]:
+        """Transcripts in input order (None where the item was rejected), the rejects, and timing."""
+        from tqdm import tqdm
+
+        la = self.long_audio
+        stats = DecodeStats(items=len(items))
+        total = sum(it.cut.duration for it in items)
+        bar = tqdm(total=round(total, 1), unit="s", desc="transcribing", disable=not self.progress,
+                   bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]")
+
+        def tick(seconds: float) -> None:
+            bar.update(round(seconds, 1))
+
+        bad: dict[int, str] = {}
+        out: list[Transcript | None] = [None] * len(items)
+        start = time.perf_counter()
+        short, windowed, local = [], [], []
+        for k, it in enumerate(items):
+            if not la.is_long(it.cut):
+                short.append(_Job(k, it.cut, it.cut.duration, it.phrases))
+            elif la.strategy == "windows":
+                windowed += [_Job(k, w.cut, w.cut.duration, it.phrases, w)
+                             for w in plan_windows(it.cut, la.window, la.overlap)]
+            else:
+                local.append(_Job(k, it.cut, it.cut.duration, it.phrases))
+        stats.long_items = len({j.key for j in windowed}) + len(local)
+        stats.windows = len(windowed)
+
+        for i, h in self._run_jobs(short, stats, bad, tick, self.timestamps).items():
+            job = short[i]
+            out[job.key] = Transcript(items[job.key].cut.id, h.text, job.duration,
+                                      _words(h) if self.timestamps else None,
+                                      _segments(h) if self.timestamps else None)
+        if windowed:
+            hyps = self._run_jobs(windowed, stats, bad, tick, timestamps=True)
+            by_item: dict[int, list[tuple[Window, list[dict]]]] = {}
+            for i, job in enumerate(windowed):
+                if job.key not in bad and i in hyps:
+                    by_item.setdefault(job.key, []).append((job.window, _words(hyps[i])))
+            for k, parts in by_item.items():
+                parts.sort(key=lambda p: p[0].start)
+                words = stitch_words([p[0] for p in parts], [p[1] for p in parts])
+                out[k] = Transcript(items[k].cut.id, " ".join(w["word"] for w in words), items[k].cut.duration,
+                                    words if self.timestamps else None,
+                                    segments_from_words(words) if self.timestamps else None,
+                                    passes=len(parts), strategy="windows")
+        if local:
+            with local_attention(self.model, la.att_context_size, la.conv_chunking_factor):
+                saved, self.batch_size = self.batch_size, 1  # one long recording per pass
+                try:
+                    hyps = self._run_jobs(local, stats, bad, tick, self.timestamps)
+                finally:
+                    self.batch_size = saved
+            for i, h in hyps.items():
+                job = local[i]
+                out[job.key] = Transcript(items[job.key].cut.id, h.text, job.duration,
+                                          _words(h) if self.timestamps else None,
+                                          _segments(h) if self.timestamps else None, strategy="local_attention")
+        bar.close()
+        stats.wall_seconds = time.perf_counter() - start
+        stats.audio_seconds = sum(items[k].cut.duration for k, t in enumerate(out) if t is not None)
+        rejects = [Reject(items[k].line, AUDIO_UNREADABLE, why, items[k].cut.id,
+                          items[k].row.get("audio_filepath")) for k, why in sorted(bad.items())]
+        for k in bad:
+            out[k] = None
+        return out, rejects, stats
