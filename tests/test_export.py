@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 import torch
+from omegaconf import OmegaConf
 
 from fixtures_inference import ROOT, World, world_fixture
-from finparakeet.inference.export import RunDirError, export_run, read_run
+from finparakeet.inference.export import RunDirError, export_run, finparakeet_references, read_run
 
 pytestmark = pytest.mark.slow  # models are restored and decoded
 
@@ -151,9 +152,13 @@ def test_export_config_serves_with_nemo_scripts(exported):
     cfg = ASRModel.restore_from(str(exported), map_location="cpu", return_config=True)
     assert cfg.validation_ds is not None  # NeMo's transcribe() from files reads validation_ds
     assert cfg.decoding.strategy == "greedy_batch" and "boosting_tree" not in (cfg.decoding.greedy or {})
-    assert cfg.encoder._target_.startswith("nemo.") and "finparakeet" not in json.dumps(
-        __import__("omegaconf").OmegaConf.to_container(cfg))
+    assert cfg.encoder._target_.startswith("nemo.")
+    assert finparakeet_references(OmegaConf.to_container(cfg, resolve=True)) == []
     assert cfg.adapters.fin_enc.enabled is True
+    # what the check catches: code, not a path that happens to hold the word
+    assert finparakeet_references({"encoder": {"_target_": "finparakeet.models.Enc"},
+                                   "tokenizer": {"dir": "/data/finparakeet_runs/tok"}}) == [
+        "encoder._target_: finparakeet.models.Enc"]
 
 
 def test_bad_run_directories_are_clear_errors(world, tmp_path):

@@ -16,7 +16,7 @@ import soundfile as sf
 from fixtures_inference import ROOT, World, wer, world_fixture
 from finparakeet.biasing.phrases import EmptyBiasListError
 
-pytestmark = pytest.mark.slow  # every test here decodes with a (tiny) NeMo model
+slow = pytest.mark.slow  # decodes with the (tiny) NeMo model
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +60,7 @@ def false_alarms(rows, phrase) -> int:
 # ---- outputs and bad inputs ---------------------------------------------------------------------------------------
 
 
+@slow
 def test_rows_come_back_with_pred_text_and_bad_rows_are_reported(world, model, tmp_path):
     good = world.eval_rows()[:5]
     garbage = tmp_path / "garbage.wav"
@@ -90,6 +91,7 @@ def test_rows_come_back_with_pred_text_and_bad_rows_are_reported(world, model, t
     assert any("RTFx" in line for line in result.summary_lines())
 
 
+@slow
 def test_no_usable_row_is_a_clear_error(model, tmp_path):
     manifest = write_rows(tmp_path / "in.json", [{"audio_filepath": str(tmp_path / "a.wav"), "text": "x"}])
     with pytest.raises(ValueError, match="no usable input"):
@@ -97,6 +99,7 @@ def test_no_usable_row_is_a_clear_error(model, tmp_path):
     assert json.loads((tmp_path / "out.rejects.jsonl").read_text())["kind"] == "audio_missing"
 
 
+@slow
 def test_empty_bias_lists_are_clear_errors(world, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("# nothing yet\n\n")
@@ -110,6 +113,7 @@ def test_empty_bias_lists_are_clear_errors(world, tmp_path):
         run(None, boosting={"key_phrases_file": str(tmp_path / "nope.txt")}, **common)
 
 
+@slow
 def test_folder_and_cuts_inputs_match_the_manifest(world, model, base_rows, tmp_path):
     from finparakeet.data.manifests import save_cuts
     from finparakeet.data.nemo_manifest import read_nemo_manifest
@@ -142,6 +146,7 @@ def nearly_got(world, model, base_rows, tmp_path_factory):
     pytest.fail(f"boosting fixed none of the missed phrases {missed}")
 
 
+@slow
 def test_boosting_moves_output_toward_the_listed_phrase(base_rows, nearly_got):
     phrase, boosted = nearly_got
     assert hits(boosted, phrase) > hits(base_rows, phrase)
@@ -153,6 +158,7 @@ def test_boosting_moves_output_toward_the_listed_phrase(base_rows, nearly_got):
                            for before, after in changed)
 
 
+@slow
 def test_boosting_reports_keyphrase_f1_with_and_without(world, model, nearly_got, tmp_path):
     phrase, _ = nearly_got
     bias = tmp_path / "bias.txt"
@@ -178,6 +184,7 @@ def test_boosting_reports_keyphrase_f1_with_and_without(world, model, nearly_got
     assert result.comparison == table
 
 
+@slow
 def test_boosting_too_hard_shows_up_as_false_alarms(world, model, nearly_got, tmp_path):
     phrase, _ = nearly_got
     result = run(model, dataset_manifest=str(world.eval_manifest), output_filename=str(tmp_path / "o.json"),
@@ -187,6 +194,7 @@ def test_boosting_too_hard_shows_up_as_false_alarms(world, model, nearly_got, tm
     assert kp["false_alarms"] >= false_alarms(result.rows, phrase) and kp["precision"] < 1
 
 
+@slow
 def test_per_utterance_lists_fix_misses_without_false_alarms(world, model, base_rows, tmp_path):
     rows = world.eval_rows()
     # half the rows carry their own list (oracle, as Earnings-21 per-call lists), the others none
@@ -203,6 +211,7 @@ def test_per_utterance_lists_fix_misses_without_false_alarms(world, model, base_
     assert all(out[i]["word"] and out[i]["word"][0]["end"] > out[i]["word"][0]["start"] for i in listed)
 
 
+@slow
 def test_beam_search_with_boosting(world, model, nearly_got, base_rows, tmp_path):
     phrase, _ = nearly_got
     beam = {"strategy": "malsd_batch", "beam": {"beam_size": 4}}
@@ -215,6 +224,7 @@ def test_beam_search_with_boosting(world, model, nearly_got, base_rows, tmp_path
         run(model, dataset_manifest=str(manifest), output_filename=str(tmp_path / "p.json"), rnnt_decoding=beam)
 
 
+@slow
 def test_timestamps_are_nemo_style_words_and_segments(world, model, tmp_path):
     result = run(model, dataset_manifest=str(world.eval_manifest), output_filename=str(tmp_path / "o.json"),
                  timestamps=True)
@@ -269,6 +279,7 @@ def long_reference(world):
     return row
 
 
+@slow
 def test_long_recording_in_windows_is_one_transcript(world, model, long_reference, tmp_path):
     short = world.eval_rows()[:3]
     manifest = write_rows(tmp_path / "in.json", [short[0], long_reference, short[1], short[2]])
@@ -289,6 +300,7 @@ def test_long_recording_in_windows_is_one_transcript(world, model, long_referenc
     assert all(r["pred_text"] for r in rows)
 
 
+@slow
 def test_long_recording_with_local_attention(world, model, long_reference, tmp_path):
     probe = write_rows(tmp_path / "probe.json", world.eval_rows()[:8])
     before = run(model, dataset_manifest=str(probe), output_filename=str(tmp_path / "p0.json")).rows
@@ -308,6 +320,7 @@ def test_long_recording_with_local_attention(world, model, long_reference, tmp_p
 # ---- the recipe ----------------------------------------------------------------------------------------------------
 
 
+@slow
 def test_recipe_command_line(world, tmp_path):
     out = tmp_path / "cli" / "eval.json"
     run_ = subprocess.run([sys.executable, "recipes/transcribe.py", f"model_path={world.base_nemo}",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -100,6 +101,19 @@ def load_run_model(run_dir: str | Path, map_location: Any = "cpu"):
     return model, "base+adapters"
 
 
+_CODE_PATH = re.compile(r"^finparakeet(\.[A-Za-z_]\w*)+$")
+
+
+def finparakeet_references(node: Any, where: str = "") -> list[str]:
+    """Config entries that name FinParakeet code (a ``_target_`` or any dotted path ``finparakeet.x.Y``);
+    file paths that merely contain the word are fine."""
+    if isinstance(node, dict):
+        return [r for k, v in node.items() for r in finparakeet_references(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(node, list):
+        return [r for i, v in enumerate(node) for r in finparakeet_references(v, f"{where}[{i}]")]
+    return [f"{where}: {node}"] if isinstance(node, str) and _CODE_PATH.match(node) else []
+
+
 def serving_config(model) -> list[str]:
     """Make the model's config serve with NeMo's stock scripts; returns what was changed."""
     changes = []
@@ -119,10 +133,9 @@ def serving_config(model) -> list[str]:
         new = decoding_config(cfg.decoding, {"strategy": "greedy_batch"}, boost=False)
         model.change_decoding_strategy(new, verbose=False)
         changes.append(f"decoding: greedy_batch{', dropped ' + ', '.join(dropped) if dropped else ''}")
-    text = OmegaConf.to_yaml(model.cfg)
-    if "finparakeet" in text:
-        bad = [line.strip() for line in text.splitlines() if "finparakeet" in line][:3]
-        raise RunDirError(f"the model config refers to FinParakeet code, which NeMo alone cannot load: {bad}")
+    bad = finparakeet_references(OmegaConf.to_container(model.cfg, resolve=True))
+    if bad:
+        raise RunDirError(f"the model config refers to FinParakeet code, which NeMo alone cannot load: {bad[:3]}")
     return changes
 
 
