@@ -29,18 +29,18 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-from itertools import accumulate, chain, repeat
-from operator import add, sub
-from typing import Callable
+from bisect import bisect_right
+from itertools import chain, repeat
+from typing import Callable, Iterable
 
+import numpy as np
 from text_to_num import find_numbers
 
 from finparakeet.text import numbers, rules, spoken
 from finparakeet.text import tables as T
-from finparakeet.text.tokens import Tok, prepare_text, tokenize_range
+from finparakeet.text.tokens import _CHAR_MAP, _CHUNK, Tok, prepare_text, tokenize_range
 
 INERT, UPPER, COMPANION, TRIGGER, PUNCT = "i", "u", "c", "t", "p"
-_SPLIT = re.compile(r"(\s+)")  # the complement of the tokeniser's chunks (\S+)
 # A region: a run of non-inert chunks with at least one trigger, and the inert word before it if that is in capitals.
 _REGION = re.compile(r"u?[ctp]*t[ctp]*")
 _CACHE_LIMIT = 1_000_000  # chunk classifications kept per normaliser (a long-running process clears them)
@@ -122,17 +122,22 @@ def _occurrences(words: list[str]) -> list[tuple[int, int, str]]:
     return [(o.start, o.end, o.text) for o in find_numbers([_Probe(w) for w in words], "en", 0.0)]
 
 
-_NOT_NUMBER_CONTEXT = _occurrences(["twenty", spoken._NOT_A_NUMBER, "one"])
+def text2num_roles(words: list[str]) -> list[str]:
+    """How text2num reads each word: TRIGGER when it is a number by itself ("one", "thousands", "third"),
+    COMPANION when it joins numbers ("and", "point": "twenty and one" is 21), else INERT. One ``find_numbers`` call
+    for all the words (a token it cannot read ends any number, so the probes do not interact)."""
+    bar = spoken._NOT_A_NUMBER
+    alone = {start // 2 for start, _, _ in _occurrences([x for w in words for x in (w, bar)])}
+    rest = [k for k in range(len(words)) if k not in alone]
+    joined = _occurrences([x for k in rest for x in ("twenty", words[k], "one", bar)])
+    plain = {(4 * i, 4 * i + 1, "20") for i in range(len(rest))} | {(4 * i + 2, 4 * i + 3, "1") for i in range(len(rest))}
+    joins = {rest[start // 4] for start, end, digits in joined if (start, end, digits) not in plain}
+    return [TRIGGER if k in alone else COMPANION if k in joins else INERT for k in range(len(words))]
 
 
 def text2num_role(word: str) -> str:
-    """How text2num reads ``word``: TRIGGER when it is a number by itself ("one", "thousands", "third"),
-    COMPANION when it joins numbers ("and", "point": "twenty and one" is 21), else INERT."""
-    if _occurrences([word]):
-        return TRIGGER
-    if _occurrences(["twenty", word, "one"]) != _NOT_NUMBER_CONTEXT:
-        return COMPANION
-    return INERT
+    """``text2num_roles`` of one word."""
+    return text2num_roles([word])[0]
 
 
 class WordClasses:
@@ -142,6 +147,13 @@ class WordClasses:
         self.companions = rule_words()
         self._t2n: dict[str, str] = {}
 
+    def learn(self, words: Iterable[str]) -> None:
+        """Probe text2num for the words not seen yet (in one batch)."""
+        new = [w for w in dict.fromkeys(words) if w not in self._t2n and w not in TRIGGER_WORDS
+               and w.replace("'", "").isalpha()]
+        if new:
+            self._t2n.update(zip(new, text2num_roles(new)))
+
     def word(self, text: str, upper: bool) -> str:
         if not text.replace("'", "").isalpha():
             return TRIGGER  # digits, symbols ("%" alone reads "percent")
@@ -149,7 +161,8 @@ class WordClasses:
             return TRIGGER
         role = self._t2n.get(text)
         if role is None:
-            role = self._t2n[text] = text2num_role(text)
+            self.learn([text])
+            role = self._t2n[text]
         if role == TRIGGER:
             return TRIGGER
         if len(text) == 1:
@@ -160,116 +173,177 @@ class WordClasses:
         return INERT
 
 
+# A region's result: its words, and per word where its span lies relative to the region's chunks: (chunk of its
+# start, offset, chunk of its end, offset).
+_RegionWords = tuple[tuple[str, ...], tuple[tuple[int, int, int, int], ...]]
+_LEAD_SHIFT, _TRAIL_SHIFT, _FIELD = 40, 20, (1 << 20) - 1  # a chunk's code: lead << 40 | trail << 20 | word count
+_MAPPED = re.compile("[" + re.escape("".join(map(chr, _CHAR_MAP))) + "]")
+
+
 class FastPath:
     """The fast normaliser for one ``expand_contractions`` setting; ``pipeline`` is the full rule pipeline on a
-    token list and ``render`` turns its output into (words, starts, ends)."""
+    token list.
+
+    Two caches make repeated text cheap: the class of each distinct chunk, and the normalised words of each distinct
+    region (a region's words depend on its chunks only: the inert words around it stop every rule). ``clear()``
+    empties them; they are also emptied when they grow past a bound.
+    """
 
     def __init__(self, expand_contractions: bool, pipeline: Callable[[list[Tok]], list[Tok]]) -> None:
         self.expand = expand_contractions
         self.pipeline = pipeline
         self.classes = WordClasses()
-        # chunk -> class, its words, and its core span relative to the chunk (leading/trailing punctuation cut)
+        # chunk -> its class; its words; its code (see _LEAD_SHIFT: the core span inside the chunk, without leading
+        # and trailing punctuation, and the number of words)
         self._cls: dict[str, str] = {}
         self._words: dict[str, tuple[str, ...]] = {}
-        self._lead: dict[str, int] = {}
-        self._trail: dict[str, int] = {}
+        self._code: dict[str, int] = {}
+        self._regions: dict[object, _RegionWords] = {}  # region chunks (a chunk, or a tuple of them) -> its words
 
     def clear(self) -> None:
-        """Forget the chunk classifications (they are a cache; text2num probes stay)."""
-        for d in (self._cls, self._words, self._lead, self._trail):
+        """Forget what was learnt from earlier texts: chunk classes, region results, text2num probes."""
+        for d in (self._cls, self._words, self._code, self._regions, self.classes._t2n):
             d.clear()
 
-    def _classify(self, chunk: str) -> None:
-        toks: list[Tok] = []
-        if chunk.isalpha() and not (self.expand and chunk.lower() in T.CONTRACTIONS):
-            # the tokeniser's own fast path for a plain word
-            toks.append(Tok(chunk.lower(), 0, len(chunk), upper=chunk.isupper()))
-        else:
-            tokenize_range(chunk, 0, len(chunk), self.expand, toks)
-        words = tuple(t.text for t in toks)
-        lead = trail = 0
-        if not toks:
-            cls = PUNCT
-        elif any(t.kind != "w" or (t.start, t.end) != (toks[0].start, toks[0].end) or not t.text for t in toks):
-            cls = TRIGGER
-        else:
-            roles = {self.classes.word(t.text, t.upper) for t in toks}
-            cls = (TRIGGER if TRIGGER in roles else COMPANION if COMPANION in roles
-                   else UPPER if toks[-1].upper else INERT)
-            lead, trail = toks[0].start, len(chunk) - toks[0].end
-        if len(self._cls) >= _CACHE_LIMIT:
+    def _classify(self, chunks: list[str]) -> None:
+        """Classify new chunks (distinct, not yet known)."""
+        if len(self._cls) + len(chunks) > _CACHE_LIMIT:
             self.clear()
-        self._cls[chunk] = cls
-        self._words[chunk] = words
-        self._lead[chunk] = lead
-        self._trail[chunk] = trail
+        expand, contractions = self.expand, T.CONTRACTIONS
+        tokenised: list[list[tuple[str, bool, int, int, str]]] = []
+        for c in chunks:
+            if c.isalpha() and not (expand and c.lower() in contractions):
+                # the tokeniser's own fast path for a plain word
+                tokenised.append([(c.lower(), c.isupper(), 0, len(c), "w")])
+            else:
+                toks: list[Tok] = []
+                tokenize_range(c, 0, len(c), expand, toks)
+                tokenised.append([(t.text, t.upper, t.start, t.end, t.kind) for t in toks])
+        self.classes.learn(t[0] for toks in tokenised for t in toks if t[4] == "w")
+        word = self.classes.word
+        for c, toks in zip(chunks, tokenised):
+            code = 0
+            if not toks:
+                cls = PUNCT
+            elif (len(c) > _FIELD or any(kind != "w" or (a, b) != toks[0][2:4] or not w for w, _, a, b, kind in toks)):
+                cls = TRIGGER
+            else:
+                roles = {word(w, upper) for w, upper, _, _, _ in toks}
+                cls = (TRIGGER if TRIGGER in roles else COMPANION if COMPANION in roles
+                       else UPPER if toks[-1][1] else INERT)
+                code = toks[0][2] << _LEAD_SHIFT | (len(c) - toks[0][3]) << _TRAIL_SHIFT | len(toks)
+            self._cls[c] = cls
+            self._words[c] = tuple(t[0] for t in toks)
+            self._code[c] = code
+
+    def _run_regions(self, text: str, starts: np.ndarray, ends: np.ndarray, regions: dict[object, tuple[int, int]]
+                     ) -> None:
+        """Normalise new regions (key -> chunk range [a, b) of ``text``; chunk spans ``starts``/``ends``) in one
+        pipeline run, and remember them."""
+        if len(self._regions) + len(regions) > _CACHE_LIMIT:
+            self._regions.clear()
+        spans = list(regions.values())
+        firsts = [a for a, _ in spans]
+        starts = starts.tolist()
+        ends = ends[[b - 1 for _, b in spans]].tolist()
+        toks: list[Tok] = []
+        for k, (a, end) in enumerate(zip(firsts, ends)):
+            if k:
+                toks.append(Tok("", 0, 0, kind="g"))  # an inert stretch stands between two regions
+            tokenize_range(text, starts[a], end, self.expand, toks)
+        results: list[_RegionWords] = []
+        words: list[str] = []
+        where: list[tuple[int, int, int, int]] = []
+        k = 0
+        chunk_starts = starts[spans[0][0]:spans[0][1]]
+        for t in self.pipeline(toks):
+            if t.kind == "g":
+                results.append((tuple(words), tuple(where)))
+                words, where = [], []
+                k += 1
+                chunk_starts = starts[spans[k][0]:spans[k][1]]
+                continue
+            out = numbers.render_number(t) if t.kind == "n" else (t.text,) if t.text else ()
+            if out:
+                i = bisect_right(chunk_starts, t.start) - 1
+                j = bisect_right(chunk_starts, t.end - 1) - 1
+                words.extend(out)
+                where.extend(repeat((i, t.start - chunk_starts[i], j, t.end - chunk_starts[j]), len(out)))
+        results.append((tuple(words), tuple(where)))
+        if len(results) != len(regions):  # pragma: no cover - a rule that drops an inert token
+            raise AssertionError("the rule pipeline dropped or added a gap token")
+        self._regions.update(zip(regions, results))
 
     def normalize(self, text: str) -> tuple[list[str], list[int], list[int]]:
         """Normalised words of ``text`` with their source spans: (words, starts, ends)."""
-        text = prepare_text(text)
-        parts = _SPLIT.split(text)
-        offsets = list(accumulate(map(len, parts)))
-        chunks = parts[0::2]
-        ends = offsets[0::2]
-        starts = [0] + offsets[1::2]
-        if not chunks[0]:  # leading whitespace
-            del chunks[0], ends[0], starts[0]
-        if chunks and not chunks[-1]:  # trailing whitespace
-            del chunks[-1], ends[-1], starts[-1]
+        if _MAPPED.search(text):
+            text = prepare_text(text)
+        chunks = text.split()  # the tokeniser's chunks (\S+: str.split and re's \s agree on whitespace)
+        n = len(chunks)
+        if not n:
+            return [], [], []
         cls_of = self._cls
-        for c in chunks:
-            if c not in cls_of:
-                self._classify(c)
-        classes = "".join(map(cls_of.__getitem__, chunks))
-        lead, trail, words_of = self._lead, self._trail, self._words
-        core_starts = list(map(add, starts, map(lead.__getitem__, chunks)))
-        core_ends = list(map(sub, ends, map(trail.__getitem__, chunks)))
+        try:
+            classes = "".join(map(cls_of.__getitem__, chunks))
+        except KeyError:
+            self._classify(list(set(chunks).difference(cls_of)))
+            classes = "".join(map(cls_of.__getitem__, chunks))
+        codes = np.fromiter(map(self._code.__getitem__, chunks), np.int64, n)
+        # Chunk spans: with one whitespace character between chunks (the usual case) they follow from the lengths.
+        lens = np.fromiter(map(len, chunks), np.int64, n)
+        first = len(text) - len(text.lstrip())
+        if len(text.rstrip()) - first == int(lens.sum()) + n - 1:
+            starts = np.cumsum(lens + 1) - (lens + 1) + first
+        else:
+            starts = np.fromiter((m.start() for m in _CHUNK.finditer(text)), np.int64, n)
+        ends = starts + lens
+        core_starts = starts + (codes >> _LEAD_SHIFT)
+        core_ends = ends - ((codes >> _TRAIL_SHIFT) & _FIELD)
+        counts = codes & _FIELD
+
+        words_of = self._words
+        spans = [m.span() for m in _REGION.finditer(classes)]
+        if not spans:
+            words = list(chain.from_iterable(map(words_of.__getitem__, chunks)))
+            return words, np.repeat(core_starts, counts).tolist(), np.repeat(core_ends, counts).tolist()
+
+        keys = [chunks[a] if b - a == 1 else tuple(chunks[a:b]) for a, b in spans]
+        memo = self._regions
+        missing = {key: span for key, span in zip(keys, spans) if key not in memo}
+        if missing:
+            self._run_regions(text, starts, ends, missing)
+        # A region's words replace its chunks' plain words: its first chunk carries them all.
         chunk_words = list(map(words_of.__getitem__, chunks))
-        counts = list(map(len, chunk_words))
-
-        out_w: list[str] = []
-        out_s: list[int] = []
-        out_e: list[int] = []
-
-        def plain(a: int, b: int) -> None:
-            """The plain words of chunks [a, b) (no rule acts on them)."""
-            out_w.extend(chain.from_iterable(chunk_words[a:b]))
-            if counts[a:b].count(1) == b - a:  # one word per chunk (the usual case)
-                out_s.extend(core_starts[a:b])
-                out_e.extend(core_ends[a:b])
-            else:
-                out_s.extend(chain.from_iterable(map(repeat, core_starts[a:b], counts[a:b])))
-                out_e.extend(chain.from_iterable(map(repeat, core_ends[a:b], counts[a:b])))
-
-        regions = [m.span() for m in _REGION.finditer(classes)]
-        if not regions:
-            plain(0, len(chunks))
-            return out_w, out_s, out_e
-        plain(0, regions[0][0])
-        toks: list[Tok] = []
-        gaps: dict[int, tuple[int, int]] = {}  # id of a gap token -> the chunks it stands for
-        prev_end = regions[0][0]
-        for a, b in regions:
-            if a > prev_end:
-                gap = Tok("", 0, 0, kind="g")
-                gaps[id(gap)] = (prev_end, a)
-                toks.append(gap)
-            tokenize_range(text, starts[a], ends[b - 1], self.expand, toks)
-            prev_end = b
-        for t in self.pipeline(toks):
-            if t.kind == "n":
-                words = numbers.render_number(t)
-                out_w.extend(words)
-                out_s.extend(repeat(t.start, len(words)))
-                out_e.extend(repeat(t.end, len(words)))
-            elif t.kind == "g":
-                plain(*gaps[id(t)])
-            elif t.text:
-                out_w.append(t.text)
-                out_s.append(t.start)
-                out_e.append(t.end)
-        plain(prev_end, len(chunks))
-        return out_w, out_s, out_e
+        firsts: list[int] = []
+        inner: list[int] = []
+        results = [memo[key] for key in keys]
+        for (a, b), (region_words, _) in zip(spans, results):
+            chunk_words[a] = region_words
+            firsts.append(a)
+            if b - a > 1:
+                chunk_words[a + 1:b] = repeat((), b - a - 1)
+                inner.extend(range(a + 1, b))
+        counts[firsts] = [len(r[0]) for r in results]
+        counts[inner] = 0
+        out_s = np.repeat(core_starts, counts)
+        out_e = np.repeat(core_ends, counts)
+        # ... and their spans, from where each word lies in its region's chunks.
+        at = (np.cumsum(counts) - counts)[firsts].tolist()  # output index of each region's first word
+        index: list[int] = []
+        start_chunk: list[int] = []
+        start_off: list[int] = []
+        end_chunk: list[int] = []
+        end_off: list[int] = []
+        for a, p, (_, where) in zip(firsts, at, results):
+            for k, (i, s, j, e) in enumerate(where):
+                index.append(p + k)
+                start_chunk.append(a + i)
+                start_off.append(s)
+                end_chunk.append(a + j)
+                end_off.append(e)
+        out_s[index] = starts[start_chunk] + start_off
+        out_e[index] = starts[end_chunk] + end_off
+        return list(chain.from_iterable(chunk_words)), out_s.tolist(), out_e.tolist()
 
 
-__all__ = ["FastPath", "WordClasses", "rule_words", "text2num_role", "TRIGGER_WORDS"]
+__all__ = ["FastPath", "WordClasses", "rule_words", "text2num_role", "text2num_roles", "TRIGGER_WORDS"]

@@ -62,6 +62,11 @@ class FinanceNormalizer:
         self.expand_contractions = expand_contractions
         self._fast = FastPath(expand_contractions, _pipeline)
 
+    def clear_cache(self) -> None:
+        """Forget the chunk classes and region results learnt from earlier texts (for benchmarks; the caches are
+        bounded anyway)."""
+        self._fast.clear()
+
     def tokens(self, text: str) -> list[Tok]:
         """The rule pipeline over every token, before rendering (exposed for debugging and for the tagger)."""
         return _pipeline(tokenize(text, expand_contractions=self.expand_contractions))
