@@ -111,3 +111,71 @@ def test_alignment_totals_match_jiwer():
     out = jiwer.process_words(" ".join(ref), " ".join(hyp))
     assert (al.substitutions, al.deletions, al.insertions) == (out.substitutions, out.deletions, out.insertions)
     assert al.wer == pytest.approx(out.wer)
+
+
+def _jiwer_reference_alignment(ref: list[str], hyp: list[str]):
+    """What the scorer computed before it called jiwer's Levenshtein backend itself: jiwer.process_words chunks and
+    the per-word arrays built word by word."""
+    import jiwer
+    from finparakeet.scoring.align import _JIWER_CODE
+    out = jiwer.process_words(ref, hyp, reference_transform=lambda w: [w], hypothesis_transform=lambda w: [w])
+    chunks = [(_JIWER_CODE[c.type], c.ref_start_idx, c.ref_end_idx, c.hyp_start_idx, c.hyp_end_idx)
+              for c in out.alignments[0]]
+    hyp_from, hyp_to, subs, dels, ins = [], [], [0], [0], [0] * (len(ref) + 1)
+    for op, r1, r2, h1, h2 in chunks:
+        for k in range(r2 - r1):
+            hyp_from.append(h1 if op == "d" else h1 + k)
+            hyp_to.append(h1 if op == "d" else h1 + k + 1)
+            subs.append(subs[-1] + (op == "s"))
+            dels.append(dels[-1] + (op == "d"))
+        if op == "i":
+            ins[r1] += h2 - h1
+    ins_upto = [sum(ins[:k + 1]) for k in range(len(ins))]
+    return chunks, hyp_from, hyp_to, subs, dels, ins_upto
+
+
+def test_alignment_is_jiwers_word_for_word():
+    import random
+    rng = random.Random(5)
+    vocab = "a b c d e f the of and 4.2 billion $4.2".split()
+    for _ in range(300):
+        ref = [rng.choice(vocab) for _ in range(rng.randint(1, 40))]
+        hyp = [rng.choice(vocab) for _ in range(rng.randint(1, 40))]
+        if rng.random() < 0.5:  # mostly the same, with edits
+            hyp = [w for w in ref if rng.random() < 0.9] + hyp[:rng.randint(0, 3)]
+            rng.shuffle(hyp) if rng.random() < 0.1 else None
+        if not hyp:
+            continue
+        al = align_words(ref, hyp)
+        assert (al.chunks, al.hyp_from, al.hyp_to, al.subs_before, al.dels_before, al.ins_upto) == \
+            _jiwer_reference_alignment(ref, hyp), (ref, hyp)
+
+
+def test_alignment_of_empty_sides():
+    assert align_words([], []).chunks == [] and align_words([], []).wer == 0
+    al = align_words(["a", "b"], [])
+    assert (al.deletions, al.hyp_from, al.hyp_to) == (2, [0, 0], [0, 0])
+    al = align_words([], ["a", "b"])
+    assert (al.insertions, al.wer) == (2, 2.0)
+
+
+def test_scoring_batches_pause_the_garbage_collector_and_restore_it():
+    import gc
+
+    from finparakeet.scoring.api import paused_gc
+    for state in (True, False):
+        (gc.enable if state else gc.disable)()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert gc.isenabled() == state
+        with pytest.raises(RuntimeError), paused_gc():
+            raise RuntimeError
+        assert gc.isenabled() == state
+    gc.enable()
+
+
+def test_plain_normalizer_arrays_match_its_words():
+    text = '  "Revenue," grew -- 4.2% (Q3)!  '
+    words = NORM.normalize_with_spans(text)
+    assert NORM.normalize_arrays(text) == ([w.text for w in words], [w.start for w in words], [w.end for w in words])
+    assert NORM.normalize(text) == "revenue grew 4.2% q3"

@@ -12,25 +12,22 @@ recognised as "fifty basis points uh" is a correct entity, while "fifty uh basis
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import NamedTuple, Sequence
 
-import jiwer
+import numpy as np
+from rapidfuzz.distance import Levenshtein  # jiwer's own Levenshtein backend (a dependency of jiwer)
 
 # Edit codes of alignment chunks (the JSON report keeps them as they are).
 EQUAL, SUBSTITUTE, DELETE, INSERT = "e", "s", "d", "i"
 _JIWER_CODE = {"equal": EQUAL, "substitute": SUBSTITUTE, "replace": SUBSTITUTE, "delete": DELETE, "insert": INSERT}
+_KIND = {EQUAL: 0, SUBSTITUTE: 1, DELETE: 2, INSERT: 3}
 
 # One run of the same edit: (code, ref_start, ref_end, hyp_start, hyp_end) — reference words [ref_start, ref_end)
 # against hypothesis words [hyp_start, hyp_end). Plain tuples: a call has thousands, and tuples of atoms are cheap
 # to build and dropped from the garbage collector's tracking.
 Chunk = tuple[str, int, int, int, int]
-
-
-def _as_one_sentence(words: list[str]) -> list[list[str]]:
-    # jiwer transform: our words are already normalised and split, so hand them over as one sentence as they are.
-    return [words]
 
 
 class SpanAlignment(NamedTuple):
@@ -100,42 +97,50 @@ class Alignment:
         )
 
 
+def word_ids(words: Sequence[str], vocab: dict[str, int] | None = None) -> tuple[list[int], dict[str, int]]:
+    """Words -> integer ids in order of first appearance, as jiwer numbers them, continuing a copy of ``vocab`` (the
+    reference's numbering, so that a reference numbered once serves every hypothesis). Returns (ids, numbering)."""
+    ids: defaultdict[str, int] = defaultdict(None, vocab or {})
+    ids.default_factory = ids.__len__
+    return [ids[w] for w in words], ids
+
+
 def align_words(ref: Sequence[str], hyp: Sequence[str]) -> Alignment:
-    """Align two word sequences with jiwer (one Levenshtein pass) and index the result."""
-    ref, hyp = list(ref), list(hyp)
+    """Align two word sequences (jiwer's word alignment: one Levenshtein pass) and index the result."""
+    ref_ids, vocab = word_ids(ref)
+    return align_ids(list(ref), list(hyp), ref_ids, word_ids(hyp, vocab)[0])
+
+
+def align_ids(ref: list[str], hyp: list[str], ref_ids: list[int], hyp_ids: list[int]) -> Alignment:
+    """``align_words`` for words already numbered (``word_ids``): the same Levenshtein opcodes over the same
+    integers as ``jiwer.process_words``, without its per-chunk objects."""
     n = len(ref)
     if n and hyp:
-        out = jiwer.process_words(ref, hyp, reference_transform=_as_one_sentence,
-                                  hypothesis_transform=_as_one_sentence)
-        chunks = [(_JIWER_CODE[c.type], c.ref_start_idx, c.ref_end_idx, c.hyp_start_idx, c.hyp_end_idx)
-                  for c in out.alignments[0]]
+        ops = Levenshtein.opcodes(ref_ids, hyp_ids).as_list()
+        tags, r1, r2, h1, h2 = zip(*ops)
+        chunks = list(zip(map(_JIWER_CODE.__getitem__, tags), r1, r2, h1, h2))
     elif n:  # jiwer needs words on both sides to align; an empty side is all deletions or all insertions
         chunks = [(DELETE, 0, n, 0, 0)]
     elif hyp:
         chunks = [(INSERT, 0, 0, 0, len(hyp))]
     else:
         chunks = []
+    if not chunks:
+        return Alignment(ref, hyp, chunks, [], [], [0], [0], [0])
 
-    # Built chunk by chunk with list ops rather than word by word: a whole call has ~8,000 words.
-    hyp_from: list[int] = []
-    hyp_to: list[int] = []
-    is_sub: list[int] = []
-    is_del: list[int] = []
-    ins_at = [0] * (n + 1)
-    for op, r1, r2, h1, h2 in chunks:
-        k = r2 - r1
-        if op == INSERT:
-            ins_at[r1] += h2 - h1
-        elif op == DELETE:
-            hyp_from += [h1] * k
-            hyp_to += [h1] * k
-            is_sub += [0] * k
-            is_del += [1] * k
-        else:
-            hyp_from += range(h1, h2)
-            hyp_to += range(h1 + 1, h2 + 1)
-            is_sub += [int(op == SUBSTITUTE)] * k
-            is_del += [0] * k
-    return Alignment(ref, hyp, chunks, hyp_from, hyp_to,
-                     list(accumulate(is_sub, initial=0)), list(accumulate(is_del, initial=0)),
-                     list(accumulate(ins_at)))
+    # Per-word arrays from the chunks, vectorised: a whole call has ~8,000 words and ~2,000 chunks.
+    m = len(chunks)
+    codes, r1, r2, h1, h2 = zip(*chunks)
+    kind = np.fromiter(map(_KIND.__getitem__, codes), np.int8, m)
+    r1, r2, h1, h2 = (np.array(x, dtype=np.int64) for x in (r1, r2, h1, h2))
+    of_word = np.repeat(np.arange(m), r2 - r1)  # the chunk of each reference word
+    deleted = kind[of_word] == _KIND[DELETE]
+    hyp_from = h1[of_word] + np.where(deleted, 0, np.arange(n) - r1[of_word])
+    hyp_to = hyp_from + ~deleted
+    ins_at = np.zeros(n + 1, dtype=np.int64)
+    inserted = kind == _KIND[INSERT]
+    np.add.at(ins_at, r1[inserted], (h2 - h1)[inserted])
+    zero = np.zeros(1, dtype=np.int64)
+    return Alignment(ref, hyp, chunks, hyp_from.tolist(), hyp_to.tolist(),
+                     np.concatenate((zero, np.cumsum(kind[of_word] == _KIND[SUBSTITUTE]))).tolist(),
+                     np.concatenate((zero, np.cumsum(deleted))).tolist(), np.cumsum(ins_at).tolist())

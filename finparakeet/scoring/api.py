@@ -7,8 +7,10 @@ the torch-free ``EntityTally``), then add the input bookkeeping:
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from finparakeet.entities import EntitySpan
 from finparakeet.scoring.inputs import (ScoringItem, Skipped, iter_earnings21, normalise_system, read_cuts,
@@ -34,6 +36,21 @@ def _categories(items: Iterable[ScoringItem]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*DEFAULT_CATEGORIES, *extra)))
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a scoring batch, restoring its state after. Scoring a corpus
+    allocates millions of small objects (words, alignment chunks, report rows) with no reference cycles among them;
+    the collector would scan the growing heap over and over (~15% of the time), and frees nothing. Reference
+    counting still frees everything as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _finish(report: dict[str, Any], skipped: Sequence[Skipped], inputs: dict[str, Any]) -> dict[str, Any]:
     report["num_rows_scored"] = report["num_utterances"]
     report["num_skipped"] = len(skipped)
@@ -48,9 +65,10 @@ def score_items(items: Sequence[ScoringItem], *, bias_list: BiasList = None, nor
     """Score reference/hypothesis pairs (entities given, or tagged when None) into the report dict."""
     tally = EntityTally(normalizer=normalizer, tagger=tagger, bias_list=_bias(bias_list),
                         categories=_categories(items))
-    tally.update([it.reference for it in items], [it.hypothesis for it in items],
-                 entities=[it.entities for it in items], ids=[it.id for it in items])
-    return _finish(tally.compute(alignments=alignments), skipped, inputs or {})
+    with paused_gc():
+        tally.update([it.reference for it in items], [it.hypothesis for it in items],
+                     entities=[it.entities for it in items], ids=[it.id for it in items])
+        return _finish(tally.compute(alignments=alignments), skipped, inputs or {})
 
 
 def score_manifest(path: str | Path, **kwargs: Any) -> dict[str, Any]:
@@ -76,16 +94,17 @@ def score_systems(references: Mapping[str, tuple[str, Sequence[EntitySpan] | Non
     categories = _categories(ScoringItem(k, "", "", ents) for k, (_, ents) in references.items())
     prepared: dict[str, Any] = {}
     reports = {}
-    for system, hyps in hypotheses.items():
-        tally = EntityTally(scorer=scorer, categories=categories)
-        for utt_id, (text, ents) in references.items():
-            if utt_id not in hyps:
-                continue
-            if utt_id not in prepared:
-                prepared[utt_id] = scorer.prepare(text, ents)
-            tally.update([prepared[utt_id]], [hyps[utt_id]], ids=[utt_id])
-        reports[system] = _finish(tally.compute(alignments=alignments), (skipped or {}).get(system, ()),
-                                  dict((inputs or {}).get(system, {})))
+    with paused_gc():
+        for system, hyps in hypotheses.items():
+            tally = EntityTally(scorer=scorer, categories=categories)
+            for utt_id, (text, ents) in references.items():
+                if utt_id not in hyps:
+                    continue
+                if utt_id not in prepared:
+                    prepared[utt_id] = scorer.prepare(text, ents)
+                tally.update([prepared[utt_id]], [hyps[utt_id]], ids=[utt_id])
+            reports[system] = _finish(tally.compute(alignments=alignments), (skipped or {}).get(system, ()),
+                                      dict((inputs or {}).get(system, {})))
     return reports
 
 

@@ -136,12 +136,13 @@ def count_scores(scores: Iterable[UtteranceScore], categories: tuple[str, ...]
         words[W_UNSCORABLE] += len(u.unscorable)
         for e in u.entities:
             row = index.get(e.category, other)
+            errors, ref_words = e.errors, e.ref_words
             for table in (cats, unseen) if e.seen is False else (cats,):
                 r = table[row]
                 r[N_ENTITIES] += 1
-                r[N_CORRECT] += e.errors == 0
-                r[N_ERRORS] += e.errors
-                r[N_REF_WORDS] += e.ref_words
+                r[N_CORRECT] += errors == 0
+                r[N_ERRORS] += errors
+                r[N_REF_WORDS] += ref_words
         if u.keyphrases is not None:
             kp[0] += u.keyphrases.hits
             kp[1] += u.keyphrases.false_alarms

@@ -44,15 +44,17 @@ def _group(row: Sequence[int]) -> dict[str, Any]:
 
 def _utterance(u: UtteranceScore, alignments: bool) -> dict[str, Any]:
     al = u.alignment
+    entities = []
     d: dict[str, Any] = {"id": u.id, "wer": al.wer, "ref_words": len(al.ref), "errors": al.errors,
-                         "entities": []}
-    for e in u.entities:
-        ed = {"category": e.category, "ref": e.ref, "hyp": e.hyp, "correct": e.correct, "errors": e.errors,
-              "ref_words": e.ref_words, "ref_norm": e.ref_norm, "hyp_norm": e.hyp_norm, "start": e.start,
-              "end": e.end, "word_start": e.word_start, "word_end": e.word_end}
-        if e.seen is not None:
-            ed["seen"] = e.seen
-        d["entities"].append(ed)
+                         "entities": entities}
+    for category, ref, hyp, errors, ref_words, ref_norm, hyp_norm, seen, start, end, word_start, word_end \
+            in u.entities:
+        ed = {"category": category, "ref": ref, "hyp": hyp, "correct": errors == 0, "errors": errors,
+              "ref_words": ref_words, "ref_norm": ref_norm, "hyp_norm": hyp_norm, "start": start,
+              "end": end, "word_start": word_start, "word_end": word_end}
+        if seen is not None:
+            ed["seen"] = seen
+        entities.append(ed)
     if u.unscorable:
         d["unscorable_entities"] = [s.to_dict() for s in u.unscorable]
     if u.keyphrases is not None:
@@ -70,11 +72,13 @@ def worst_confusions(utterances: Sequence[Mapping[str, Any]], limit: int = 20) -
     errors: Counter[tuple[str, str, str]] = Counter()
     for u in utterances:
         for e in u["entities"]:
-            if not e["correct"]:
-                key = (e["category"], e.get("ref_norm", e["ref"]), e.get("hyp_norm", e["hyp"]))
-                counts[key] += 1
-                errors[key] += e["errors"]
-                example.setdefault(key, (e["ref"], e["hyp"]))
+            if e["correct"]:
+                continue
+            key = (e["category"], e.get("ref_norm", e["ref"]), e.get("hyp_norm", e["hyp"]))
+            counts[key] += 1
+            errors[key] += e["errors"]
+            if key not in example:
+                example[key] = (e["ref"], e["hyp"])
     ranked = sorted(counts, key=lambda k: (-counts[k], -errors[k], k))[:limit]
     return [{"category": k[0], "ref": example[k][0], "hyp": example[k][1], "ref_norm": k[1], "hyp_norm": k[2],
              "count": counts[k], "errors": errors[k]} for k in ranked]
