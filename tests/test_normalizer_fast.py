@@ -22,7 +22,8 @@ _PLAIN = ("revenue grew the we our margin COVID NVDA EBITDA Phase Class call tha
           "ok more then uh plus minus second seconds ones tens os oss thirds hundreds I A O X V Q K M B").split()
 _WRITTEN = ("$4.2 4.2 12.5% 50bps 1,250 2024 20 21 2000 10-K Q3 $0.25 3-5% 8:00 2/3 CHF USD $ % & S&P 1st 90s "
             "o'clock we'll gonna 2.5x -2% .5 007 1,000,000 U.S. E.P.S. it's company's I'm let's 'em - -- ... 4.2B "
-            "$10K 3bn 25¢ 19.10 1990s 3rd 22nd COVID-19 Ten-K 3M (NOW) AT&T").split()
+            "$10K 3bn 25¢ 19.10 1990s 3rd 22nd COVID-19 Ten-K 3M (NOW) AT&T we’ll “Twelve percent” 3—5% "
+            "‘90s").split()
 _PUNCT_BEFORE = ["", "", "", "", "(", '"', "'", "-"]
 _PUNCT_AFTER = ["", "", "", "", "", ",", ".", ";", ":", "?", ")", "-", "'s"]
 
@@ -72,8 +73,10 @@ def test_fast_path_equals_full_pipeline_on_word_salad(seed: int) -> None:
     rng = random.Random(seed)
     for _ in range(1000):
         words = [_word(rng) for _ in range(rng.randint(1, 10))]
-        seps = [rng.choice([" ", " ", " ", "  ", "\n", " \t"]) for _ in words]
-        text = rng.choice(["", " "]) + "".join(w + s for w, s in zip(words, seps))
+        seps = [rng.choice([" ", " ", " ", " ", " ", "  ", "\n", " \t", "\xa0", "\u2028"]) for _ in words]
+        text = rng.choice(["", "", " ", "\n"]) + "".join(w + s for w, s in zip(words, seps))
+        if rng.random() < 0.5:
+            text = text.rstrip()
         _assert_same(text)
 
 
@@ -117,3 +120,17 @@ def test_fast_path_equals_full_pipeline_on_earnings21_sample() -> None:
 def test_fast_path_equals_full_pipeline_on_all_of_earnings21() -> None:
     """All 44 references and 7 x 44 system outputs (~2.9M normalised words; about a minute)."""
     _assert_same_texts(_earnings21_texts(None))
+
+
+def test_caches_start_afresh_and_are_not_pickled() -> None:
+    import pickle
+
+    n = FinanceNormalizer()
+    text = "Revenue grew twelve point five percent to $4.2 billion in the third quarter."
+    words = n.normalize_with_spans(text)
+    assert n._fast._caches.cls and n._fast._caches.regions
+    assert len(pickle.dumps(n)) < 1000
+    assert pickle.loads(pickle.dumps(n)).normalize_with_spans(text) == words
+    n.clear_cache()
+    assert not n._fast._caches.cls
+    assert n.normalize_with_spans(text) == words

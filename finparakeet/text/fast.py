@@ -2,26 +2,27 @@
 
 Most words of a transcript are plain words that no rule reads ("revenue", "grew", "the"). Every source chunk
 (whitespace-separated) is classified once, by tokenising it alone with the real tokeniser and looking its words up in
-vocabularies derived from the rules' own tables:
+vocabularies derived from the rules' own tables and from text2num:
 
 - ``p`` punctuation: no token at all ("-", "...");
-- ``i`` inert: plain words only, none of which any rule reads;
+- ``i`` inert: plain words none of which any rule reads; ``u`` the same, ending in a word in capitals ("COVID");
 - ``c`` companion: plain words, at least one of which a rule reads, but only next to a number or a code ("and", "a",
-  "to", "point", "percent", "dollars", "quarter", months, lower-case letters, "I"...);
+  "to", "point", "percent", "dollars", "quarter", months, single letters, "I"...);
 - ``t`` trigger: anything else: digits, symbols, acronyms, number words (whatever text2num reads as a number),
   spoken digits, decades ("nineties"), "a dollar" words, spelled capitals ("N V D A"), Roman-numeral context words.
 
-A region is a maximal run of ``c``/``t``/``p`` chunks holding at least one trigger, widened by one inert chunk on
-each side (the margin: rules peek at a number's neighbours, e.g. "COVID dash nineteen" reads the case of the word
-before "dash"). The regions are tokenised, joined into one token stream (an inert ``g`` token stands for each inert
-stretch between two regions) and run through the full pipeline once; everything outside them is its plain words.
+A region is a maximal run of ``c``/``t``/``p`` chunks holding at least one trigger, with the word before it when that
+is a ``u`` ("COVID dash nineteen" drops the dash after a word in capitals). Each distinct region is tokenised and run
+through the full pipeline (all new regions of a text in one stream, an inert ``g`` token between two), and its words
+are remembered relative to its chunks; everything outside the regions is its chunks' plain words.
 
-Why this is exact. Every rule matches a pattern of consecutive tokens each of which must be a number, a code or a
-word of its tables, and text2num's ``find_numbers`` resets on a token it cannot parse; so an inert token is never
-rewritten, never merged, and no pattern reaches across it except to read the immediate neighbour of a number or code
-(kept by the margin). A run of companions with no trigger fires nothing. Hence deleting inert stretches flanked by
-inert tokens changes no other token's outcome. ``tests/test_normalizer_fast.py`` checks the fast path against the
-full pipeline word for word (all of Earnings-21, and random mixes of every rule word).
+Why this is exact. Every rule matches consecutive tokens each of which must be a number, a code or a word of its
+tables (or, for "dash", a word in capitals before it), and text2num's ``find_numbers`` resets on a token it cannot
+read; a rule's first token also never depends on whether an inert word or nothing precedes it. So an inert token is
+never rewritten or merged and no pattern reaches across it, a run of companions without a trigger fires nothing, and
+a region's words depend on its own chunks only. ``tests/test_normalizer_fast.py`` checks the fast path against the
+full pipeline (``FinanceNormalizer._normalize_full_with_spans``) word for word and span for span: all of
+Earnings-21, and random mixes of every rule word, the normaliser's test phrases, plain words and punctuation.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from finparakeet.text.tokens import _CHAR_MAP, _CHUNK, Tok, prepare_text, tokeni
 INERT, UPPER, COMPANION, TRIGGER, PUNCT = "i", "u", "c", "t", "p"
 # A region: a run of non-inert chunks with at least one trigger, and the inert word before it if that is in capitals.
 _REGION = re.compile(r"u?[ctp]*t[ctp]*")
-_CACHE_LIMIT = 1_000_000  # chunk classifications kept per normaliser (a long-running process clears them)
+_CACHE_LIMIT = 1_000_000  # chunks (and regions) remembered per normaliser; past that the caches start afresh
 
 
 def _strings(obj: object) -> set[str]:
@@ -130,7 +131,7 @@ def text2num_roles(words: list[str]) -> list[str]:
     alone = {start // 2 for start, _, _ in _occurrences([x for w in words for x in (w, bar)])}
     rest = [k for k in range(len(words)) if k not in alone]
     joined = _occurrences([x for k in rest for x in ("twenty", words[k], "one", bar)])
-    plain = {(4 * i, 4 * i + 1, "20") for i in range(len(rest))} | {(4 * i + 2, 4 * i + 3, "1") for i in range(len(rest))}
+    plain = {(4 * i + d, 4 * i + d + 1, v) for i in range(len(rest)) for d, v in ((0, "20"), (2, "1"))}
     joins = {rest[start // 4] for start, end, digits in joined if (start, end, digits) not in plain}
     return [TRIGGER if k in alone else COMPANION if k in joins else INERT for k in range(len(words))]
 
@@ -143,8 +144,8 @@ def text2num_role(word: str) -> str:
 class WordClasses:
     """Word -> INERT / COMPANION / TRIGGER, with text2num's reading of each new word probed once."""
 
-    def __init__(self) -> None:
-        self.companions = rule_words()
+    def __init__(self, companions: frozenset[str] | None = None) -> None:
+        self.companions = rule_words() if companions is None else companions
         self._t2n: dict[str, str] = {}
 
     def learn(self, words: Iterable[str]) -> None:
@@ -180,35 +181,49 @@ _LEAD_SHIFT, _TRAIL_SHIFT, _FIELD = 40, 20, (1 << 20) - 1  # a chunk's code: lea
 _MAPPED = re.compile("[" + re.escape("".join(map(chr, _CHAR_MAP))) + "]")
 
 
+class _Caches:
+    """What a FastPath learns from texts: per chunk its class, words and code (``_LEAD_SHIFT``: its core span without
+    leading and trailing punctuation, and its number of words); per region (a chunk, or a tuple of chunks) its
+    words."""
+
+    __slots__ = ("cls", "words", "code", "regions")
+
+    def __init__(self) -> None:
+        self.cls: dict[str, str] = {}
+        self.words: dict[str, tuple[str, ...]] = {}
+        self.code: dict[str, int] = {}
+        self.regions: dict[object, _RegionWords] = {}
+
+
 class FastPath:
     """The fast normaliser for one ``expand_contractions`` setting; ``pipeline`` is the full rule pipeline on a
     token list.
 
     Two caches make repeated text cheap: the class of each distinct chunk, and the normalised words of each distinct
     region (a region's words depend on its chunks only: the inert words around it stop every rule). ``clear()``
-    empties them; they are also emptied when they grow past a bound.
+    empties them (a call under way keeps the caches it started with); they are also emptied when they grow past a
+    bound, and are not pickled.
     """
 
     def __init__(self, expand_contractions: bool, pipeline: Callable[[list[Tok]], list[Tok]]) -> None:
         self.expand = expand_contractions
         self.pipeline = pipeline
         self.classes = WordClasses()
-        # chunk -> its class; its words; its code (see _LEAD_SHIFT: the core span inside the chunk, without leading
-        # and trailing punctuation, and the number of words)
-        self._cls: dict[str, str] = {}
-        self._words: dict[str, tuple[str, ...]] = {}
-        self._code: dict[str, int] = {}
-        self._regions: dict[object, _RegionWords] = {}  # region chunks (a chunk, or a tuple of them) -> its words
+        self._caches = _Caches()
+
+    def __getstate__(self) -> dict:
+        return {"expand": self.expand, "pipeline": self.pipeline}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["expand"], state["pipeline"])
 
     def clear(self) -> None:
         """Forget what was learnt from earlier texts: chunk classes, region results, text2num probes."""
-        for d in (self._cls, self._words, self._code, self._regions, self.classes._t2n):
-            d.clear()
+        self._caches = _Caches()
+        self.classes = WordClasses(self.classes.companions)
 
-    def _classify(self, chunks: list[str]) -> None:
+    def _classify(self, caches: _Caches, chunks: list[str]) -> None:
         """Classify new chunks (distinct, not yet known)."""
-        if len(self._cls) + len(chunks) > _CACHE_LIMIT:
-            self.clear()
         expand, contractions = self.expand, T.CONTRACTIONS
         tokenised: list[list[tuple[str, bool, int, int, str]]] = []
         for c in chunks:
@@ -219,29 +234,27 @@ class FastPath:
                 toks: list[Tok] = []
                 tokenize_range(c, 0, len(c), expand, toks)
                 tokenised.append([(t.text, t.upper, t.start, t.end, t.kind) for t in toks])
-        self.classes.learn(t[0] for toks in tokenised for t in toks if t[4] == "w")
-        word = self.classes.word
+        classes = self.classes
+        classes.learn(t[0] for toks in tokenised for t in toks if t[4] == "w")
         for c, toks in zip(chunks, tokenised):
             code = 0
             if not toks:
                 cls = PUNCT
-            elif (len(c) > _FIELD or any(kind != "w" or (a, b) != toks[0][2:4] or not w for w, _, a, b, kind in toks)):
+            elif len(c) > _FIELD or any(kind != "w" or (a, b) != toks[0][2:4] or not w for w, _, a, b, kind in toks):
                 cls = TRIGGER
             else:
-                roles = {word(w, upper) for w, upper, _, _, _ in toks}
+                roles = {classes.word(w, upper) for w, upper, _, _, _ in toks}
                 cls = (TRIGGER if TRIGGER in roles else COMPANION if COMPANION in roles
                        else UPPER if toks[-1][1] else INERT)
                 code = toks[0][2] << _LEAD_SHIFT | (len(c) - toks[0][3]) << _TRAIL_SHIFT | len(toks)
-            self._cls[c] = cls
-            self._words[c] = tuple(t[0] for t in toks)
-            self._code[c] = code
+            caches.cls[c] = cls
+            caches.words[c] = tuple(t[0] for t in toks)
+            caches.code[c] = code
 
-    def _run_regions(self, text: str, starts: np.ndarray, ends: np.ndarray, regions: dict[object, tuple[int, int]]
-                     ) -> None:
+    def _run_regions(self, caches: _Caches, text: str, starts: np.ndarray, ends: np.ndarray,
+                     regions: dict[object, tuple[int, int]]) -> None:
         """Normalise new regions (key -> chunk range [a, b) of ``text``; chunk spans ``starts``/``ends``) in one
         pipeline run, and remember them."""
-        if len(self._regions) + len(regions) > _CACHE_LIMIT:
-            self._regions.clear()
         spans = list(regions.values())
         firsts = [a for a, _ in spans]
         starts = starts.tolist()
@@ -272,7 +285,7 @@ class FastPath:
         results.append((tuple(words), tuple(where)))
         if len(results) != len(regions):  # pragma: no cover - a rule that drops an inert token
             raise AssertionError("the rule pipeline dropped or added a gap token")
-        self._regions.update(zip(regions, results))
+        caches.regions.update(zip(regions, results))
 
     def normalize(self, text: str) -> tuple[list[str], list[int], list[int]]:
         """Normalised words of ``text`` with their source spans: (words, starts, ends)."""
@@ -282,13 +295,17 @@ class FastPath:
         n = len(chunks)
         if not n:
             return [], [], []
-        cls_of = self._cls
+        caches = self._caches
+        if len(caches.cls) > _CACHE_LIMIT or len(caches.regions) > _CACHE_LIMIT:
+            self.clear()
+            caches = self._caches
+        cls_of = caches.cls
         try:
             classes = "".join(map(cls_of.__getitem__, chunks))
         except KeyError:
-            self._classify(list(set(chunks).difference(cls_of)))
+            self._classify(caches, list(set(chunks).difference(cls_of)))
             classes = "".join(map(cls_of.__getitem__, chunks))
-        codes = np.fromiter(map(self._code.__getitem__, chunks), np.int64, n)
+        codes = np.fromiter(map(caches.code.__getitem__, chunks), np.int64, n)
         # Chunk spans: with one whitespace character between chunks (the usual case) they follow from the lengths.
         lens = np.fromiter(map(len, chunks), np.int64, n)
         first = len(text) - len(text.lstrip())
@@ -301,17 +318,17 @@ class FastPath:
         core_ends = ends - ((codes >> _TRAIL_SHIFT) & _FIELD)
         counts = codes & _FIELD
 
-        words_of = self._words
+        words_of = caches.words
         spans = [m.span() for m in _REGION.finditer(classes)]
         if not spans:
             words = list(chain.from_iterable(map(words_of.__getitem__, chunks)))
             return words, np.repeat(core_starts, counts).tolist(), np.repeat(core_ends, counts).tolist()
 
         keys = [chunks[a] if b - a == 1 else tuple(chunks[a:b]) for a, b in spans]
-        memo = self._regions
+        memo = caches.regions
         missing = {key: span for key, span in zip(keys, spans) if key not in memo}
         if missing:
-            self._run_regions(text, starts, ends, missing)
+            self._run_regions(caches, text, starts, ends, missing)
         # A region's words replace its chunks' plain words: its first chunk carries them all.
         chunk_words = list(map(words_of.__getitem__, chunks))
         firsts: list[int] = []

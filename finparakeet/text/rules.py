@@ -9,6 +9,8 @@ from finparakeet.text.tokens import Tok
 
 _MAX_UNIT_LEN = max(len(k) for k in T.UNIT_PHRASES)
 _MAX_CURRENCY_LEN = max(len(k) for k in T.CURRENCY_PHRASES)
+_UNIT_FIRST = frozenset(k[0] for k in T.UNIT_PHRASES)
+_CURRENCY_FIRST = frozenset(k[0] for k in T.CURRENCY_PHRASES)
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 _MILLION = Decimal(10) ** 6
@@ -33,8 +35,12 @@ def _with_span(t: Tok, span_toks: list[Tok], **fields: object) -> Tok:
     return new
 
 
-def _phrase(toks: list[Tok], i: int, table: dict[tuple[str, ...], str], longest: int) -> tuple[str, int] | None:
-    """The longest phrase of ``table`` starting at word ``i`` with no punctuation inside: (its value, end index)."""
+def _phrase(toks: list[Tok], i: int, table: dict[tuple[str, ...], str], longest: int,
+            first: frozenset[str]) -> tuple[str, int] | None:
+    """The longest phrase of ``table`` starting at word ``i`` with no punctuation inside: (its value, end index).
+    ``first``: the first words of the table's phrases."""
+    if toks[i].kind == "n" or toks[i].text not in first:
+        return None  # no phrase of the table starts here
     for k in range(min(longest, len(toks) - i), 0, -1):
         words = tuple(toks[j].text if toks[j].kind != "n" else "\0" for j in range(i, i + k))
         if words in table and not any(toks[j].sep for j in range(i, i + k)):
@@ -78,7 +84,7 @@ def units(toks: list[Tok]) -> list[Tok]:
             continue
         if _plain(t) and t.value is not None and i + 1 < n and not toks[i + 1].sep:
             nxt = toks[i + 1]
-            matched = _phrase(toks, i + 1, T.CURRENCY_PHRASES, _MAX_CURRENCY_LEN)
+            matched = _phrase(toks, i + 1, T.CURRENCY_PHRASES, _MAX_CURRENCY_LEN, _CURRENCY_FIRST)
             # The merged number goes back in the stream, to take what follows it too ("$100 dollars").
             if matched is not None and (not t.cur or t.cur == matched[0]):
                 i = matched[1] - 1
@@ -91,7 +97,7 @@ def units(toks: list[Tok]) -> list[Tok]:
                 toks[i] = _with_span(t, [t, nxt], value=value, cur="$")
                 continue
         if _plain(t) and i + 1 < n and not toks[i + 1].sep:
-            matched = _phrase(toks, i + 1, T.UNIT_PHRASES, _MAX_UNIT_LEN)
+            matched = _phrase(toks, i + 1, T.UNIT_PHRASES, _MAX_UNIT_LEN, _UNIT_FIRST)
             if matched is not None:
                 unit, j = matched
                 out.append(_with_span(t, toks[i:j], unit=unit))

@@ -21,6 +21,7 @@ from finparakeet.text.tokens import Tok
 _NOT_A_NUMBER = "\u2400"  # what find_numbers sees for tokens that are not words (digits, symbols, acronyms)
 _SINGLE_DIGIT_WORDS = T.UNIT_WORDS
 _POINT_WORDS = frozenset({"point", "dot"})
+_CONTEXT_WORDS = frozenset({"o", "oh", "dot"})  # words _fn_text reads other than as they are
 
 
 class _FNTok:
@@ -66,7 +67,8 @@ def _fn_text(toks: list[Tok], i: int) -> str:
 
 def spoken_numbers(toks: list[Tok]) -> list[Tok]:
     """Replace runs of number words by number tokens (text2num), keeping everything else."""
-    stream = [_FNTok(_fn_text(toks, i), t.sep) for i, t in enumerate(toks)]
+    stream = [_FNTok(t.text if t.kind == "w" and t.text not in _CONTEXT_WORDS else _fn_text(toks, i), t.sep)
+              for i, t in enumerate(toks)]
     occ = find_numbers(stream, "en", 0.0)
     if not occ:
         return toks
