@@ -79,6 +79,27 @@ def worst_confusions(utterances: Sequence[Mapping[str, Any]], limit: int = 20) -
             errors[key] += e["errors"]
             if key not in example:
                 example[key] = (e["ref"], e["hyp"])
+    return _ranked(counts, errors, example, limit)
+
+
+def _worst_confusions(details: Sequence[UtteranceScore], limit: int) -> list[dict[str, Any]]:
+    """``worst_confusions`` of the utterances' report rows, read from their scores."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    example: dict[tuple[str, str, str], tuple[str, str]] = {}
+    errors: Counter[tuple[str, str, str]] = Counter()
+    for u in details:
+        for category, ref, hyp, n_errors, _, ref_norm, hyp_norm, _, _, _, _, _ in u.entities:
+            if not n_errors:
+                continue
+            key = (category, ref_norm, hyp_norm)
+            counts[key] += 1
+            errors[key] += n_errors
+            if key not in example:
+                example[key] = (ref, hyp)
+    return _ranked(counts, errors, example, limit)
+
+
+def _ranked(counts: Counter, errors: Counter, example: dict, limit: int) -> list[dict[str, Any]]:
     ranked = sorted(counts, key=lambda k: (-counts[k], -errors[k], k))[:limit]
     return [{"category": k[0], "ref": example[k][0], "hyp": example[k][1], "ref_norm": k[1], "hyp_norm": k[2],
              "count": counts[k], "errors": errors[k]} for k in ranked]
@@ -117,7 +138,7 @@ def build_report(counts: Counts, details: Sequence[UtteranceScore] = (), *, alig
         report["keyphrases"] = {**prf(hits, fa, miss), "hits": hits, "false_alarms": fa, "misses": miss,
                                 "top_false_alarms": _top_phrases(details, 1), "top_misses": _top_phrases(details, 2)}
     report["utterances"] = [_utterance(u, alignments) for u in details]
-    report["confusions"] = worst_confusions(report["utterances"], max_confusions)
+    report["confusions"] = _worst_confusions(details, max_confusions)
     return report
 
 

@@ -139,12 +139,14 @@ def score_prepared(ref: PreparedReference, hypothesis: str, normalizer, utt_id: 
     hyp_from, hyp_to = al.hyp_from, al.hyp_to
     subs, dels, ins = al.subs_before, al.dels_before, al.ins_upto
     results = []
+    ends_sorted = _monotone(hyp_ends)  # then the last of a run of words ends furthest
     for e, (i, j), ref_norm in zip(ref.entities, ref.ranges, ref_norms):
         # al.span(i, j), inlined: ~40,000 entities per Earnings-21 system
         a, b = hyp_from[i], hyp_to[j - 1]
         if b > a:
             # a word's source characters include its trailing comma or full stop
-            surface = hypothesis[hyp_starts[a]:max(hyp_ends[a:b])].strip(_EDGE_PUNCT)
+            end = hyp_ends[b - 1] if ends_sorted else max(hyp_ends[a:b])
+            surface = hypothesis[hyp_starts[a]:end].strip(_EDGE_PUNCT)
             hyp_norm = " ".join(hyp[a:b])
         else:
             surface = hyp_norm = ""
