@@ -92,6 +92,8 @@ def decoding_config(base: DictConfig, overrides: Mapping[str, Any] | DictConfig 
         cfg.greedy.enable_per_stream_biasing = True
     if timestamps:
         cfg.compute_timestamps = True
+    elif not (overrides and "compute_timestamps" in overrides):
+        cfg.compute_timestamps = False  # not left on by an earlier call that wanted word times
     return cfg
 
 

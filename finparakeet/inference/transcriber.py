@@ -134,8 +134,9 @@ class Transcriber:
                     bad[jobs[i].key] = f"cannot load the audio: {type(e).__name__}: {str(e)[:200]}"
             if not keep:
                 continue
-            requests = biasing_requests([jobs[i].phrases for i in keep], self.params, self.device_type) \
-                if self.per_utterance else None
+            # keyed by model too: NeMo's tree cache is process-wide and a tree is built for one tokenizer
+            requests = biasing_requests([jobs[i].phrases for i in keep], self.params, self.device_type,
+                                        run_key=str(id(self.model))) if self.per_utterance else None
             try:
                 out = self._transcribe(audios, requests, timestamps)
             finally:
