@@ -165,6 +165,7 @@ def _build(root: Path) -> None:
     from finparakeet.models.tokenizer import train_tokenizer
 
     torch.manual_seed(0)
+    random.seed(0)  # the TDT loss draws its RNN-T/TDT switch (omega) from Python's global generator
     rng = random.Random(0)
     train_items = _items(TRAIN_VOICES, rng, 16)
     tok = train_tokenizer([w for w, _ in TERMS] * 4, root / "tokenizer", vocab_size=128)
