@@ -7,13 +7,17 @@ STAMP  := $(VENV)/.finparakeet-installed
 # Threads: on 2 shared cores one busy-waiting OpenMP pool slows the other; see DESIGN.md.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: demo test env sysdeps bench clean
+.PHONY: demo test experiment env sysdeps bench clean
 
 demo: env
 	$(BIN)/python recipes/train.py +experiment=demo
 
 test: env
 	$(BIN)/python -m pytest -q
+
+# Issue 6's results table from nothing: data, five trainings, decodes (hours on a 2-core CPU; rerun to resume).
+experiment: env
+	OMP_NUM_THREADS=1 $(BIN)/python recipes/run_experiment.py
 
 env: sysdeps $(STAMP)
 
@@ -31,6 +35,8 @@ $(STAMP): pyproject.toml constraints.txt
 bench: env
 	$(BIN)/python bench/bench_synth.py
 	$(BIN)/python bench/bench_scoring.py
+	$(BIN)/python bench/bench_adapters.py
+	$(BIN)/python bench/bench_boosting.py
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache

@@ -1,0 +1,146 @@
+"""Run the "start big, then fine-tune" experiment: train every system, decode the test splits, collect the numbers.
+
+Each training stage is the user-facing command (``recipes/train.py`` with the stage's overrides) run as a subprocess,
+so the experiment is exactly what a user can rerun by hand; a finished stage (``artifacts/run.json`` at its step
+budget) is skipped and an interrupted one resumes from its last checkpoint. Decoding goes through the transcribe
+library in this process (one model load per system) with the finance bias list, with and without boosting.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """One row of the results table: how it is trained and which run dir holds it."""
+
+    key: str
+    label: str
+    run: str  # run dir name under runs_dir
+    train: tuple[str, ...]  # recipes/train.py overrides
+
+
+@dataclass
+class StageLog:
+    """Wall seconds of each stage this invocation ran (training stages skipped as done are absent)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, name: str, fn: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        out = fn()
+        self.seconds[name] = round(time.perf_counter() - t0, 1)
+        return out
+
+
+def systems_from_cfg(systems: Mapping[str, Mapping[str, Any]]) -> list[SystemSpec]:
+    return [SystemSpec(k, str(v["label"]), str(v["run"]), tuple(str(o) for o in v.get("train") or ()))
+            for k, v in systems.items()]
+
+
+def train_command(spec: SystemSpec, runs_dir: Path, data_dir: Path, extra: Sequence[str], python: str) -> list[str]:
+    return [python, str(REPO / "recipes" / "train.py"), *spec.train, f"paths.runs_dir={runs_dir}",
+            f"paths.data_dir={data_dir}", *extra]
+
+
+def is_trained(run_dir: Path) -> bool:
+    """True when the run finished (run.json written after the last step of its budget)."""
+    run_json = run_dir / "artifacts" / "run.json"
+    if not run_json.is_file():
+        return False
+    cfg_file = run_dir / ".hydra" / "config.yaml"
+    if not cfg_file.is_file():
+        return True
+    from omegaconf import OmegaConf
+
+    max_steps = OmegaConf.load(cfg_file).trainer.get("max_steps", -1)
+    step = json.loads(run_json.read_text(encoding="utf-8")).get("global_step", 0)
+    return max_steps is None or max_steps < 0 or step >= max_steps
+
+
+def run_training(spec: SystemSpec, runs_dir: Path, data_dir: Path, extra: Sequence[str], python: str,
+                 log_dir: Path) -> bool:
+    """Train (or resume) one system; returns False when it was already done. The output goes to a log file."""
+    run_dir = runs_dir / spec.run
+    if is_trained(run_dir):
+        print(f"[experiment] {spec.key}: trained already ({run_dir})", flush=True)
+        return False
+    cmd = train_command(spec, runs_dir, data_dir, extra, python)
+    log = log_dir / f"train_{spec.key}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"[experiment] {spec.key}: {' '.join(cmd[1:])}\n             log: {log}", flush=True)
+    with open(log, "a", encoding="utf-8") as f:
+        rc = subprocess.run(cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        raise RuntimeError(f"training {spec.key} failed (exit {rc}); the end of {log}:\n" + _tail(log))
+    return True
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+def training_wall_seconds(run_dir: Path) -> float | None:
+    """Training time from the run's TensorBoard event files: per file (one per invocation), first to last event.
+
+    Summed per file so that the pause between an interrupted run and its resumption is not counted.
+    """
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    total, found = 0.0, False
+    for events in sorted((run_dir / "tensorboard").rglob("events.out.tfevents.*")):
+        times = [e.wall_time for e in EventFileLoader(str(events)).Load() if e.wall_time]
+        if len(times) > 1:
+            total += max(times) - min(times)
+            found = True
+    return round(total, 1) if found else None
+
+
+def decode_system(model, name: str, finance_test: Path, general_test: Path, bias_file: Path, out_dir: Path,
+                  decode: Mapping[str, Any]) -> dict[str, Any]:
+    """Finance test with and without boosting, general test without; returns the reports and output paths."""
+    from finparakeet.inference.pipeline import BOOSTED, NO_BOOSTING, transcribe
+
+    common = {"batch_size": decode["batch_size"], "progress": decode.get("progress", True), "evaluate": True,
+              "cuda": decode.get("cuda")}
+    fin = transcribe({**common, "cuts_path": str(finance_test), "output_filename": str(out_dir / "finance_test.json"),
+                      "report_dir": str(out_dir / "finance_test"),
+                      "boosting": {**decode["boosting"], "key_phrases_file": str(bias_file), "compare": True}},
+                     model=model)
+    gen = transcribe({**common, "cuts_path": str(general_test), "output_filename": str(out_dir / "general_test.json"),
+                      "report_dir": str(out_dir / "general_test"),
+                      "boosting": {"enabled": False}}, model=model)
+    print(f"[experiment] {name}: finance RTFx {fin.stats.rtfx or 0:.1f}, general RTFx {gen.stats.rtfx or 0:.1f}",
+          flush=True)
+    return {"finance": {NO_BOOSTING: fin.reports[NO_BOOSTING], BOOSTED: fin.reports[BOOSTED]},
+            "general": gen.reports["output"], "general_rows": gen.rows,
+            "rtfx": {"finance": fin.stats.rtfx, "general": gen.stats.rtfx}}
+
+
+def decode_adapters_off(model, general_test: Path, out_dir: Path, decode: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The general test decoded with the model's adapters switched off (should be the base model's output)."""
+    from finparakeet.inference.pipeline import transcribe
+    from finparakeet.models.adapters import set_adapters_enabled
+
+    set_adapters_enabled(model, False)
+    try:
+        res = transcribe({"batch_size": decode["batch_size"], "progress": decode.get("progress", True),
+                          "cuts_path": str(general_test), "cuda": decode.get("cuda"),
+                          "output_filename": str(out_dir / "general_test.adapters_off.json"),
+                          "boosting": {"enabled": False}}, model=model)
+    finally:
+        set_adapters_enabled(model, True)
+    return res.rows
+
+
+def python_executable(python: str | None) -> str:
+    return python or sys.executable
