@@ -1,0 +1,498 @@
+"""Benchmark: greedy_batch decoding with no boosting vs a boosting tree of Earnings-21's oracle + distractor lists.
+
+    python bench/bench_boosting.py [--models tiny,0.6b] [--repeat-tiny 5] [--repeat-large 3] [--seconds-tiny 180]
+                                   [--seconds-large 60] [--threads 1] [--device cpu|cuda]
+                                   [--output bench/results/bench_boosting.json]
+
+For each model — ``conf/model/tiny_tdt.yaml`` (~1M parameters) and ``conf/model/parakeet_tdt_0.6b_v2.yaml``
+(Parakeet-TDT-0.6B-v2's architecture), both built with RANDOM weights (no hub access) — the same audio is decoded
+with NeMo's label-looping ``greedy_batch``:
+
+(a) without boosting, (b) with NeMo's boosting tree (GPU-PB, PyTorch on CPU: ``use_triton: false``) built from
+    Earnings-21's ``bias_lists/oracle_list.txt`` + ``distractor_list.txt``, read as they are and re-cased for the
+    cased model (``finparakeet.biasing.read_key_phrases(recase="auto")``); duplicates are dropped (every oracle
+    phrase is also a distractor line), phrases the tokenizer cannot spell are dropped (none, normally: the tokenizer
+    is trained on finance text plus the phrases).
+
+Both decoding configs come from ``finparakeet.inference.decoding`` (``decoding_config`` + ``apply_decoding``: the
+tree is built by ``change_decoding_strategy``) and are applied ONCE each; the tree build is set-up, timed and
+reported apart, not part of decoding. The runs then switch between the two ready decoders (``model.decoding``) and
+decode through the transcribe pipeline's ``Transcriber`` (``model.transcribe``, batches longest first; reading the
+WAVs is part of each run, the same for both modes). One untimed warm-up decode per mode, then ``--repeat`` runs of
+each mode, alternating which goes first; each figure is the median, in wall seconds and in process CPU seconds
+(the machine may be shared: the load average is recorded). RTFx = audio seconds / decode wall seconds. The goal is
+met when boosted decoding takes at most 1.15x the time of plain decoding (ratio of the medians, wall time; the
+verdict on CPU time, steadier when other jobs take the cores, is printed beside it).
+
+Also reported: the encoder's share (preprocessor + encoder forward on the same batches, timed apart, in CPU seconds),
+so the ratio of the rest — mostly the greedy loop the tree works in — shows through the encoder time, and the
+tokens emitted per mode.
+
+With random weights the hypotheses are garbage (so is the boosted output): only the timing matters. The number of
+tokens a random model emits differs from a trained one's, and boosting can change it; both counts are printed.
+The audio is espeak-ng speech of synthetic finance sentences (``finparakeet.synth``); the 0.6B model takes the first
+``--seconds-large`` seconds of it (slow on CPU, ~6 GB of memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_BIAS_DIR = REPO.parent / "shared" / "earnings21" / "bias_lists"
+BIAS_FILES = ("oracle_list.txt", "distractor_list.txt")
+MODELS = {"tiny": "tiny_tdt", "0.6b": "parakeet_tdt_0.6b_v2"}
+GOAL = 1.15
+SAMPLE_RATE = 16000
+GARBAGE_NOTE = ("random weights: the hypotheses (with and without boosting) are garbage; only the timing matters")
+
+
+# ----------------------------------------------------------------------------------------------------------- helpers
+def loadavg() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover - not on this platform
+        return []
+
+
+def _fmt_load(x: list[float]) -> str:
+    return "/".join(f"{v:.2f}" for v in x) if x else "n/a"
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                             timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine_info(args) -> dict[str, Any]:
+    import torch
+
+    info = {"cpu": _cpu_name(), "cpu_count": os.cpu_count(), "threads": args.threads, "device": args.device,
+            "torch": torch.__version__, "python": platform.python_version(), "platform": platform.platform(),
+            "mem_total_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+            "git_commit": _git_commit()}
+    try:
+        from importlib.metadata import version
+
+        info["nemo_toolkit"] = version("nemo_toolkit")
+    except Exception:  # noqa: BLE001
+        pass
+    if args.device == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+# ------------------------------------------------------------------------------------------------------------- set-up
+def read_phrases(bias_dir: Path) -> tuple[list[str], int]:
+    """Oracle + distractor phrases, re-cased for a cased model, duplicates dropped; and the number of lines read."""
+    from finparakeet.biasing import clean_phrases, read_key_phrases
+
+    lines, phrases = 0, []
+    for name in BIAS_FILES:
+        got = read_key_phrases(bias_dir / name, recase="auto")
+        lines += len(read_key_phrases(bias_dir / name))
+        phrases += got
+    return clean_phrases(phrases), lines
+
+
+def finance_utterances(n: int, seed: int):
+    from finparakeet.lexicon import load_lexicon
+    from finparakeet.synth.pools import LexiconPools
+    from finparakeet.synth.templates import load_templates
+    from finparakeet.synth.text import FinanceTextGenerator
+
+    rng = random.Random(seed)
+    gen = FinanceTextGenerator(load_templates(), LexiconPools.build(load_lexicon(), 0.0, rng))
+    return [gen.generate(rng) for _ in range(n)]
+
+
+def make_audio(utterances, seconds: float, out_dir: Path, seed: int) -> list[tuple[Path, float, str]]:
+    """espeak-ng speech of ``utterances`` until ``seconds`` of audio: (wav, duration, label)."""
+    import soundfile as sf
+
+    from finparakeet.synth.tts import TTSConfig, check_tools, choose_voice, synthesize
+
+    cfg = TTSConfig()
+    check_tools(cfg)
+    rng = random.Random(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    made, total = [], 0.0
+    for k, u in enumerate(utterances):
+        if total >= seconds:
+            break
+        samples = synthesize(u.spoken, choose_voice(cfg, rng), (), cfg)
+        path = out_dir / f"utt{k:03d}.wav"
+        sf.write(path, samples, cfg.sample_rate, subtype="PCM_16")
+        dur = len(samples) / cfg.sample_rate
+        made.append((path, dur, u.label))
+        total += dur
+    return made
+
+
+def subset_dir(audio: list[tuple[Path, float, str]], seconds: float, out_dir: Path) -> tuple[Path, float, int]:
+    """A folder with the first utterances of ``audio`` up to ``seconds`` (links: the same files)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    total, n = 0.0, 0
+    for path, dur, _ in audio:
+        if total >= seconds:
+            break
+        os.symlink(path, out_dir / path.name)
+        total, n = total + dur, n + 1
+    return out_dir, total, n
+
+
+# ---------------------------------------------------------------------------------------------------- one model
+class Decoders:
+    """The model's decoding objects for one config, built once (``apply_decoding``), to switch between."""
+
+    def __init__(self, model):
+        self.decoding, self.wer, self.cfg = model.decoding, model.wer, model.cfg.decoding
+
+    def use(self, model) -> None:
+        from omegaconf import open_dict
+
+        model.decoding, model.wer = self.decoding, self.wer
+        with open_dict(model.cfg):
+            model.cfg.decoding = self.cfg
+        if model.joint.fuse_loss_wer:
+            model.joint.set_wer(self.wer)
+
+
+def _fusion_models(decoding) -> list[Any]:
+    """The boosting models attached to a greedy_batch decoder (for a sanity check: (b) has one, (a) none)."""
+    computer = getattr(getattr(decoding, "decoding", None), "decoding_computer", None) or getattr(
+        getattr(decoding, "decoding", None), "_decoding_computer", None)
+    for obj in (computer, getattr(decoding, "decoding", None)):
+        fm = getattr(obj, "fusion_models", None)
+        if fm is not None:
+            return list(fm)
+    return []
+
+
+def encoder_seconds(model, items, batch_size: int, device) -> tuple[float, float]:
+    """(wall s, CPU s) of preprocessor + encoder on the decode's batches (longest first), no decoding."""
+    import numpy as np
+    import torch
+
+    order = sorted(items, key=lambda it: -it.cut.duration)
+    gc.collect()
+    start, cpu = time.perf_counter(), time.process_time()
+    with torch.inference_mode():
+        for b in range(0, len(order), batch_size):
+            audios = [it.cut.load_audio()[0].astype(np.float32) for it in order[b:b + batch_size]]
+            lens = torch.tensor([len(a) for a in audios], device=device)
+            sig = torch.zeros(len(audios), int(lens.max()), device=device)
+            for i, a in enumerate(audios):
+                sig[i, : len(a)] = torch.from_numpy(a).to(device)
+            model.forward(input_signal=sig, input_signal_length=lens)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def bench_model(key: str, args, phrases: list[str], texts: list[str], audio_dir: Path, audio_s: float,
+                n_utts: int, work: Path) -> dict[str, Any]:
+    import torch
+
+    from finparakeet.inference.decoding import BoostingParams, apply_decoding, decoding_config, usable_phrases
+    from finparakeet.inference.inputs import collect_inputs
+    from finparakeet.inference.transcriber import Transcriber
+    from finparakeet.models.loading import build_model, load_model_config
+    from finparakeet.models.tokenizer import train_tokenizer
+
+    name = MODELS[key]
+    repeat = args.repeat_tiny if key == "tiny" else args.repeat_large
+    device = torch.device(args.device)
+    print(f"\n== {key} ({name}, random weights): {audio_s:.1f} s of audio in {n_utts} utterances, "
+          f"{repeat} runs per mode", flush=True)
+
+    # Tokenizer of the model's vocabulary shape, trained on finance text + the bias phrases (so they are spellable).
+    shape = load_model_config(name).tokenizer_train
+    t0 = time.perf_counter()
+    tok = train_tokenizer(texts + phrases * 2, work / f"tokenizer_{key}", vocab_size=int(shape.vocab_size),
+                          model_type=str(shape.get("model_type", "unigram")),
+                          split_digits=bool(shape.get("split_digits", True)),
+                          byte_fallback=bool(shape.get("byte_fallback", False)))
+    t_tok = time.perf_counter() - t0
+    torch.manual_seed(args.seed)
+    t0 = time.perf_counter()
+    model = build_model(load_model_config(name, [f"model.tokenizer.dir={tok}"]))
+    model.eval()
+    model = model.to(device)
+    t_build = time.perf_counter() - t0
+    n_params = sum(p.numel() for p in model.parameters())
+    vocab = model.tokenizer.vocab_size
+    print(f"tokenizer {vocab} pieces ({t_tok:.1f} s), model {n_params / 1e6:.1f}M parameters built in "
+          f"{t_build:.1f} s", flush=True)
+
+    usable = usable_phrases(model.tokenizer, phrases)
+    params = BoostingParams(alpha=args.alpha, use_triton=False if device.type == "cpu" else None)
+    overrides = {"strategy": "greedy_batch"}
+
+    # (a) and (b) decoders, each built once: (b)'s set-up is the boosting tree's build.
+    gc.collect()
+    t0, c0 = time.perf_counter(), time.process_time()
+    apply_decoding(model, decoding_config(model.cfg.decoding, overrides, boost=False, device_type=device.type))
+    setup_plain = (time.perf_counter() - t0, time.process_time() - c0)
+    plain = Decoders(model)
+    gc.collect()
+    t0, c0 = time.perf_counter(), time.process_time()
+    apply_decoding(model, decoding_config(model.cfg.decoding, overrides, usable, params, device_type=device.type))
+    setup_boost = (time.perf_counter() - t0, time.process_time() - c0)
+    boosted = Decoders(model)
+    fusion = {"no_boost": len(_fusion_models(plain.decoding)), "boost": len(_fusion_models(boosted.decoding))}
+    tree_cfg = boosted.cfg.greedy.get("boosting_tree")
+    if tree_cfg is None or not tree_cfg.get("key_phrases_list"):
+        raise RuntimeError("the boosted decoding config carries no boosting tree")
+    print(f"phrases: {len(usable)} in the tree ({len(phrases) - len(usable)} unspellable dropped); set-up "
+          f"{setup_plain[0]:.2f} s without boosting, {setup_boost[0]:.2f} s with the tree "
+          f"(tree build ~{setup_boost[0] - setup_plain[0]:.2f} s); fusion models attached: {fusion}", flush=True)
+
+    inputs = collect_inputs(audio_dir=audio_dir)
+    if inputs.rejects:
+        raise RuntimeError(f"audio rejected: {inputs.rejects[:3]}")
+    runner = Transcriber(model, batch_size=args.batch_size, progress=False)
+    modes = {"no_boost": plain, "boost": boosted}
+
+    def decode(mode: str):
+        modes[mode].use(model)
+        gc.collect()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        w0, c0 = time.perf_counter(), time.process_time()
+        transcripts, rejects, _ = runner.run(inputs.items)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        w, c = time.perf_counter() - w0, time.process_time() - c0
+        if rejects:
+            raise RuntimeError(f"decode rejected items: {rejects[:3]}")
+        return w, c, [t.text for t in transcripts]
+
+    load_before = loadavg()
+    for mode in modes:  # warm-up
+        w, _, _ = decode(mode)
+        print(f"  warm-up {mode}: {w:.2f} s", flush=True)
+    runs: dict[str, list[tuple[float, float]]] = {m: [] for m in modes}
+    texts_out: dict[str, list[str]] = {}
+    for r in range(repeat):
+        order = ("no_boost", "boost") if r % 2 == 0 else ("boost", "no_boost")
+        for mode in order:
+            w, c, texts_out[mode] = decode(mode)
+            runs[mode].append((w, c))
+            print(f"  run {r + 1}/{repeat} {mode:8s}: {w:7.2f} s wall, {c:7.2f} s CPU  (load {_fmt_load(loadavg())})",
+                  flush=True)
+    load_after = loadavg()
+
+    enc = None
+    if not args.no_encoder_split:
+        plain.use(model)
+        timings = [encoder_seconds(model, inputs.items, args.batch_size, device) for _ in range(args.encoder_repeat)]
+        enc = (statistics.median(w for w, _ in timings), statistics.median(c for _, c in timings))
+
+    med = {m: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for m, v in runs.items()}
+    ratio = med["boost"][0] / med["no_boost"][0]
+    ratio_cpu = med["boost"][1] / med["no_boost"][1]
+    paired = statistics.median(b[0] / a[0] for a, b in zip(runs["no_boost"], runs["boost"]))
+    loop = None
+    if enc is not None:  # in CPU seconds: wall time on a shared machine is too noisy for a difference
+        loop = {"encoder_s": enc[0], "encoder_cpu_s": enc[1], "rest_no_boost_cpu_s": med["no_boost"][1] - enc[1],
+                "rest_boost_cpu_s": med["boost"][1] - enc[1], "rest_ratio_cpu": None}
+        if loop["rest_no_boost_cpu_s"] > 0.02 * med["no_boost"][1]:  # else lost in the encoder's noise
+            loop["rest_ratio_cpu"] = loop["rest_boost_cpu_s"] / loop["rest_no_boost_cpu_s"]
+    tokens = {m: sum(len(model.tokenizer.text_to_ids(t)) for t in v) for m, v in texts_out.items()}
+    changed = sum(a != b for a, b in zip(texts_out["no_boost"], texts_out["boost"]))
+    verdict = f"{'met' if ratio <= GOAL else 'NOT met'} (on CPU time: {'met' if ratio_cpu <= GOAL else 'NOT met'})"
+    print(f"  {key}: no boost {med['no_boost'][0]:.2f} s wall / {med['no_boost'][1]:.2f} s CPU (RTFx "
+          f"{audio_s / med['no_boost'][0]:.1f}); boost {med['boost'][0]:.2f} s / {med['boost'][1]:.2f} s CPU (RTFx "
+          f"{audio_s / med['boost'][0]:.1f}); ratio {ratio:.3f}x wall, {ratio_cpu:.3f}x CPU (paired runs: "
+          f"{paired:.3f}x) -> goal <= {GOAL}x {verdict}", flush=True)
+    if loop:
+        share = (f"{loop['rest_ratio_cpu']:.2f}x" if loop["rest_ratio_cpu"] is not None
+                 else "too small next to the encoder to resolve here")
+        print(f"  encoder alone {enc[1]:.2f} s CPU ({enc[0]:.2f} s wall); the rest (greedy loop, audio reading, "
+              f"transcribe's overhead): {loop['rest_no_boost_cpu_s']:.2f} s -> {loop['rest_boost_cpu_s']:.2f} s CPU "
+              f"({share})", flush=True)
+    print(f"  tokens emitted: {tokens['no_boost']} without, {tokens['boost']} with boosting; {changed}/{len(inputs.items)} "
+          f"transcripts differ ({GARBAGE_NOTE})", flush=True)
+    result = {
+        "model": f"conf/model/{name}.yaml (random weights)", "parameters": n_params, "tokenizer_vocab_size": vocab,
+        "audio_seconds": round(audio_s, 2), "utterances": n_utts, "batch_size": args.batch_size, "repeat": repeat,
+        "phrases_in_tree": len(usable), "phrases_unspellable_dropped": len(phrases) - len(usable),
+        "boosting": {"alpha": params.alpha, "context_score": params.context_score,
+                     "depth_scaling": params.depth_scaling, "use_triton": tree_cfg.get("use_triton")},
+        "setup_no_boost_s": setup_plain[0], "setup_boost_s": setup_boost[0], "setup_boost_cpu_s": setup_boost[1],
+        "tree_build_s": setup_boost[0] - setup_plain[0], "fusion_models_attached": fusion,
+        "decode_no_boost_s": med["no_boost"][0], "decode_boost_s": med["boost"][0],
+        "decode_no_boost_cpu_s": med["no_boost"][1], "decode_boost_cpu_s": med["boost"][1],
+        "rtfx_no_boost": audio_s / med["no_boost"][0], "rtfx_boost": audio_s / med["boost"][0],
+        "ratio": ratio, "ratio_cpu": ratio_cpu, "ratio_paired_median": paired, "goal_ratio": GOAL,
+        "goal_met": ratio <= GOAL, "goal_met_cpu": ratio_cpu <= GOAL, "encoder_split": loop,
+        "runs_no_boost_s": [w for w, _ in runs["no_boost"]], "runs_boost_s": [w for w, _ in runs["boost"]],
+        "runs_no_boost_cpu_s": [c for _, c in runs["no_boost"]], "runs_boost_cpu_s": [c for _, c in runs["boost"]],
+        "tokens_emitted": tokens, "transcripts_changed_by_boosting": changed, "note": GARBAGE_NOTE,
+        "load_average_before": load_before, "load_average_after": load_after,
+        "sample_hypotheses": {m: v[:2] for m, v in texts_out.items()},
+    }
+    del model, runner, plain, boosted, modes
+    gc.collect()
+    return result
+
+
+# ------------------------------------------------------------------------------------------------------------- main
+def markdown_table(results: dict[str, dict[str, Any]]) -> str:
+    lines = ["| model | audio s | phrases | tree build s | decode s no boost (wall / CPU) | "
+             "decode s boost (wall / CPU) | RTFx no boost / boost | ratio wall (CPU) | goal <= 1.15x |",
+             "|" + " --- |" * 9]
+    for key, r in results.items():
+        if "error" in r:
+            lines.append(f"| {key} | failed: {r['error'].splitlines()[0]} |" + " |" * 7)
+            continue
+        lines.append(f"| {key} | {r['audio_seconds']:.0f} | {r['phrases_in_tree']:,} | {r['tree_build_s']:.2f} | "
+                     f"{r['decode_no_boost_s']:.2f} / {r['decode_no_boost_cpu_s']:.2f} | "
+                     f"{r['decode_boost_s']:.2f} / {r['decode_boost_cpu_s']:.2f} | "
+                     f"{r['rtfx_no_boost']:.1f} / {r['rtfx_boost']:.1f} | {r['ratio']:.2f}x ({r['ratio_cpu']:.2f}x) | "
+                     f"{'met' if r['goal_met'] else 'NOT met'} (CPU: {'met' if r['goal_met_cpu'] else 'NOT met'}) |")
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {', '.join(MODELS)}")
+    ap.add_argument("--bias-dir", type=Path, default=DEFAULT_BIAS_DIR,
+                    help="Earnings-21's bias_lists/ folder (oracle_list.txt, distractor_list.txt)")
+    ap.add_argument("--seconds-tiny", type=float, default=180.0, help="audio for the tiny model (default 180 s)")
+    ap.add_argument("--seconds-large", type=float, default=60.0, help="audio for the 0.6B model (default 60 s)")
+    ap.add_argument("--repeat-tiny", type=int, default=5, help="timed runs per mode, tiny model (default 5)")
+    ap.add_argument("--repeat-large", type=int, default=3, help="timed runs per mode, 0.6B model (default 3)")
+    ap.add_argument("--batch-size", type=int, default=16, help="utterances per batch (the recipe's default, 16)")
+    ap.add_argument("--alpha", type=float, default=0.5, help="boosting_tree_alpha (the recipe's default, 0.5)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: the machine is shared)")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    ap.add_argument("--no-encoder-split", action="store_true", help="skip timing the encoder alone")
+    ap.add_argument("--encoder-repeat", type=int, default=1, help="encoder-only timings (median; default 1)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "bench_boosting.json")
+    args = ap.parse_args(argv)
+    args.model_list = [m.strip() for m in args.models.split(",") if m.strip()]
+    bad = [m for m in args.model_list if m not in MODELS]
+    if bad or not args.model_list:
+        ap.error(f"--models: unknown {bad}; choose from {', '.join(MODELS)}")
+    if min(args.repeat_tiny, args.repeat_large, args.batch_size, args.threads, args.encoder_repeat) < 1:
+        ap.error("--repeat-*, --batch-size, --threads, --encoder-repeat must be >= 1")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before torch is imported
+        os.environ[var] = str(args.threads)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    missing = [f for f in BIAS_FILES if not (args.bias_dir / f).is_file()]
+    if missing:
+        print(f"bench_boosting: skipped, {', '.join(missing)} not found under {args.bias_dir} "
+              "(Earnings-21's bias_lists/; get it from github.com/revdotcom/speech-datasets)")
+        return 0
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("error: --device cuda, but torch sees no CUDA device; use --device cpu", file=sys.stderr)
+        return 2
+    from nemo.utils import logging as nemo_logging
+
+    nemo_logging.setLevel(nemo_logging.ERROR)
+
+    t_start = time.perf_counter()
+    load_before = loadavg()
+    print(f"{os.cpu_count()} CPUs, {args.threads} torch thread(s), device {args.device}, load average "
+          f"{_fmt_load(load_before)}; {GARBAGE_NOTE}", flush=True)
+    t0 = time.perf_counter()
+    phrases, lines = read_phrases(args.bias_dir)
+    t_read = time.perf_counter() - t0
+    print(f"bias lists: {lines} lines in {' + '.join(BIAS_FILES)} -> {len(phrases)} distinct phrases after "
+          f"re-casing (read in {t_read:.2f} s)", flush=True)
+
+    work = Path(tempfile.mkdtemp(prefix="bench_boosting_"))
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        utterances = finance_utterances(3000, args.seed)
+        texts = [u.label for u in utterances]
+        need = max(args.seconds_tiny if "tiny" in args.model_list else 0,
+                   args.seconds_large if "0.6b" in args.model_list else 0)
+        t0 = time.perf_counter()
+        audio = make_audio(utterances, need, work / "audio", args.seed)
+        print(f"audio: {len(audio)} espeak-ng utterances, {sum(d for _, d, _ in audio):.1f} s "
+              f"(synthesised in {time.perf_counter() - t0:.1f} s)", flush=True)
+        for key in args.model_list:
+            seconds = args.seconds_tiny if key == "tiny" else args.seconds_large
+            folder, audio_s, n = subset_dir(audio, seconds, work / f"audio_{key}")
+            try:
+                results[key] = bench_model(key, args, phrases, texts, folder, audio_s, n, work)
+            except (RuntimeError, MemoryError) as e:
+                print(f"{key} failed: {type(e).__name__}: {e}", file=sys.stderr)
+                results[key] = {"error": f"{type(e).__name__}: {e}"}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    load_after = loadavg()
+    table = markdown_table(results)
+    print()
+    print(table)
+    print(f"\n{GARBAGE_NOTE}. Load average {_fmt_load(load_before)} before, {_fmt_load(load_after)} after; "
+          f"{os.cpu_count()} CPUs.")
+    machine = machine_info(args)
+    machine.update({"load_average_before": load_before, "load_average_after": load_after})
+    report = {
+        "benchmark": "greedy_batch decoding, no boosting vs boosting tree (Earnings-21 oracle + distractor)",
+        "bias_lists": {"dir": str(args.bias_dir), "files": list(BIAS_FILES), "lines": lines,
+                       "distinct_phrases": len(phrases), "recase": "auto", "read_s": t_read},
+        "protocol": {"strategy": "greedy_batch", "warmup_runs_per_mode": 1, "statistic": "median",
+                     "alternating": True, "decode": "finparakeet.inference.transcriber.Transcriber.run "
+                     "(model.transcribe, WAV reading included)", "tree_build": "apply_decoding, once, not in decode",
+                     "goal": f"decode_boost_s / decode_no_boost_s <= {GOAL}", "seed": args.seed},
+        "note": GARBAGE_NOTE,
+        "machine": machine,
+        "results": results,
+        "table_markdown": table,
+        "total_wall_seconds": round(time.perf_counter() - t_start, 1),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(f"-> {args.output}")
+    return 1 if any("error" in r for r in results.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
