@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +164,16 @@ def _dataset_cfg(cfg: DictConfig, split: str, cuts: Optional[Path]) -> Optional[
     return OmegaConf.create(_container(node))
 
 
+def _one_lightning_console() -> None:
+    """Print Lightning's messages once: importing NeMo gives the ``lightning`` logger its own stderr handler, and
+    under Hydra the root logger (console + the run's log file) gets them too, so the model table printed twice."""
+    lightning_log = logging.getLogger("lightning")
+    if logging.getLogger().handlers and lightning_log.propagate:
+        for handler in list(lightning_log.handlers):
+            if type(handler) is logging.StreamHandler:
+                lightning_log.removeHandler(handler)
+
+
 def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = False) -> TrainResult:
     """Run the recipe for a composed ``conf/train.yaml`` config (``paths.run_dir`` must be set)."""
     run_dir = Path(cfg.paths.run_dir).resolve()
@@ -183,6 +194,7 @@ def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = Fal
         torch.set_num_threads(int(cfg.num_threads))
     import lightning.pytorch as pl
 
+    _one_lightning_console()
     pl.seed_everything(cfg.seed, workers=True)
 
     try:
@@ -220,6 +232,7 @@ def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = Fal
     ckpt_path = str(last_ckpt) if cfg.resume and last_ckpt.is_file() else None
     if ckpt_path:
         print(f"[finparakeet] resuming from {ckpt_path}", flush=True)
+    _one_lightning_console()  # again: loading NeMo may have added one
     trainer.fit(model, ckpt_path=ckpt_path)
     # The last step need not fall on every_n_train_steps: save it, so a rerun of a finished run trains nothing. Not
     # when last.ckpt already holds this step (saved at a validation end): a copy taken after the validation loop
