@@ -1,4 +1,5 @@
-"""The CPU TDT loss against a brute-force sum over every lattice path (values and gradients)."""
+"""The CPU TDT loss against a brute-force sum over every lattice path (values and gradients) and, for its RNN-T
+branch, NeMo's numba RNN-T loss on the CPU."""
 
 from __future__ import annotations
 
@@ -193,3 +194,20 @@ def test_rejects_bad_durations():
     acts, labels, act_lens, label_lens, blank = make_batch()
     with pytest.raises(ValueError, match="include 0 and 1"):
         tdt_loss(acts, labels, act_lens, label_lens, blank, [1, 2, 3, 4])
+
+
+@pytest.mark.parametrize("reduction", [None, "sum"])
+def test_omega_one_matches_nemo_numba_rnnt_on_cpu(reduction):
+    """NeMo's numba RNN-T loss runs on the CPU (its TDT loss does not): with omega = 1 ours must equal it."""
+    pytest.importorskip("numba")
+    from nemo.collections.asr.parts.numba.rnnt_loss import RNNTLossNumba
+
+    acts, labels, act_lens, label_lens, blank = make_batch(B=3, T=7, U=4, V=6, seed=3, dtype=torch.float32)
+    label_acts = acts[..., : -len(DURS)].detach().clone().requires_grad_(True)
+    ref = RNNTLossNumba(blank=blank, reduction="none" if reduction is None else reduction)(
+        acts=label_acts, labels=labels, act_lens=act_lens.long(), label_lens=label_lens.long())
+    got = tdt_loss(acts, labels, act_lens, label_lens, blank, DURS, omega=1.0, reduction=reduction)
+    torch.testing.assert_close(got.reshape(-1), ref.reshape(-1), rtol=1e-5, atol=1e-5)
+    (g_ref,) = torch.autograd.grad(ref.sum(), label_acts)
+    (g_got,) = torch.autograd.grad(got.sum(), acts)
+    torch.testing.assert_close(g_got[..., : -len(DURS)], g_ref, rtol=1e-4, atol=1e-5)
