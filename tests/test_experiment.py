@@ -72,7 +72,7 @@ def test_quick_experiment_end_to_end(tmp_path):
              "trainer.limit_val_batches=1", "checkpoint.every_n_train_steps=3", "data.batch_duration=20"]
     cmd = [sys.executable, str(REPO / "recipes" / "run_experiment.py"), f"output_dir={tmp_path / 'results'}",
            f"runs_dir={tmp_path / 'runs'}", f"data_dir={tmp_path / 'data'}", "update_readme=false",
-           "decode.progress=false", "train_overrides=[" + ",".join(f'"{o}"' for o in quick) + "]"]
+           "decode.progress=false", "decode.tune_alpha=[0.1,0.5]", "train_overrides=[" + ",".join(f'"{o}"' for o in quick) + "]"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -84,6 +84,11 @@ def test_quick_experiment_end_to_end(tmp_path):
         assert set(s["finance"]) == {"no_boosting", "boosting"}
         assert 0.0 <= s["general_test_wer"] and s["finance"]["boosting"]["keyphrases"] is not None
         assert is_trained(tmp_path / "runs" / s["run"])
+        # the boosting weight is chosen on the dev split, from the configured candidates, and used on the test split
+        assert set(s["boosting_dev_sweep"]) == {"0.1", "0.5"} and s["boosting_alpha"] in (0.1, 0.5)
+        best = min(s["boosting_dev_sweep"].items(), key=lambda kv: (kv[1]["entity_wer"], float(kv[0])))
+        assert float(best[0]) == s["boosting_alpha"]
+        assert (tmp_path / "runs" / "experiment_decodes" / key / "dev" / "finance_dev.alpha0.1.json").is_file()
     # adapters switched off give the general base back, exactly; full fine-tuning has no adapters to switch off
     assert doc["systems"]["adapt_linear"]["adapters_off"]["equal"] is True
     assert doc["systems"]["adapt_linear_all"]["adapters_off"]["equal"] is True

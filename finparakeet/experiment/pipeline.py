@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from finparakeet.experiment.results import evaluate_goals, render_markdown, same_transcripts, summarize_report, \
     update_readme, write_results
 from finparakeet.experiment.runner import REPO, StageLog, decode_adapters_off, decode_system, python_executable, \
-    run_training, systems_from_cfg, training_wall_seconds
+    run_training, systems_from_cfg, training_wall_seconds, tune_boosting_alpha
 
 
 def _split_summary(run_dir: Path, split: str) -> dict[str, Any]:
@@ -62,6 +62,7 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
     bias_file = write_bias_list(bias, runs_dir / "experiment_decodes" / "finance_bias_list.txt")
     finance_test = runs_dir / cfg.finance_test_run / "data" / "test" / "clean_cuts.jsonl.gz"
     general_test = runs_dir / cfg.general_test_run / "data" / "test" / "clean_cuts.jsonl.gz"
+    finance_dev = runs_dir / cfg.finance_test_run / "data" / "validation" / "clean_cuts.jsonl.gz"
 
     from finparakeet.inference.pipeline import load_model
     from finparakeet.training.artifacts import resolve_run
@@ -73,14 +74,21 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
         run = resolve_run(runs_dir / spec.run)
         model = load_model(model_path=run["nemo"])
         dec_dir = runs_dir / "experiment_decodes" / spec.key
+        tuned = None
+        if decode_cfg.get("tune_alpha"):
+            tuned = log.timed(f"tune_alpha:{spec.key}", lambda: tune_boosting_alpha(
+                model, spec.key, finance_dev, bias_file, dec_dir, decode_cfg, decode_cfg["tune_alpha"]))
+        dec = decode_cfg if tuned is None else \
+            {**decode_cfg, "boosting": {**decode_cfg["boosting"], "alpha": tuned["alpha"]}}
         res = log.timed(f"decode:{spec.key}", lambda: decode_system(model, spec.key, finance_test, general_test,
-                                                                     bias_file, dec_dir, decode_cfg))
+                                                                     bias_file, dec_dir, dec))
         row = {"label": spec.label, "run": spec.run, "train": list(spec.train),
                "trainable_params": run.get("trainable_params"), "total_params": run.get("total_params"),
                "train_steps": run.get("global_step"),
                "train_wall_seconds": training_wall_seconds(runs_dir / spec.run),
                "general_test_wer": res["general"]["wer"], "rtfx": res["rtfx"],
                "finance": {mode: summarize_report(r) for mode, r in res["finance"].items()},
+               "boosting_alpha": dec["boosting"]["alpha"], "boosting_dev_sweep": tuned and tuned["dev"],
                "adapters_off": None}
         if spec.key == cfg.base_system:
             base_rows = res["general_rows"]

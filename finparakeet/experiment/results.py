@@ -136,6 +136,15 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
         nums = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
                          for k, v in g.items() if k != "met")
         out.append(f"| {name} | {'–' if g['met'] is None else ('yes' if g['met'] else 'no')} | {nums} |")
+    tuned = {s["label"]: s for s in systems.values() if s.get("boosting_dev_sweep")}
+    if tuned:
+        alphas = list(next(iter(tuned.values()))["boosting_dev_sweep"])
+        out += ["", "Boosting weight (`alpha`) chosen per system on the finance dev split — dev entity WER (%) per alpha:",
+                "", "| system | chosen | " + " | ".join(alphas) + " |", "| --- | ---: |" + " ---: |" * len(alphas)]
+        for label, s in tuned.items():
+            sweep = s["boosting_dev_sweep"]
+            out.append(f"| {label} | {s['boosting_alpha']:g} | "
+                       + " | ".join(_pct((sweep.get(a) or {}).get("entity_wer")) for a in alphas) + " |")
     d = doc.get("data", {})
     out += ["", f"Data: finance train {_get(d, 'finance', 'train_hours')} h ({_get(d, 'finance', 'train_utterances')} "
             f"utterances), finance test {_get(d, 'finance', 'test_utterances')} utterances "

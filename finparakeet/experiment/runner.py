@@ -126,6 +126,33 @@ def decode_system(model, name: str, finance_test: Path, general_test: Path, bias
             "rtfx": {"finance": fin.stats.rtfx, "general": gen.stats.rtfx}}
 
 
+def tune_boosting_alpha(model, name: str, dev_cuts: Path, bias_file: Path, out_dir: Path,
+                        decode: Mapping[str, Any], alphas: Sequence[float]) -> dict[str, Any]:
+    """Choose the boosting weight on the finance *dev* split (the test split is never looked at).
+
+    Each ``alpha`` decodes the dev split with the bias list; the lowest entity WER wins (ties: the smaller alpha).
+    Returns ``{"alpha": best, "dev": {alpha: {entity_wer, wer, precision}}}``.
+    """
+    from finparakeet.inference.pipeline import BOOSTED, transcribe
+
+    scores: dict[float, dict[str, Any]] = {}
+    for alpha in alphas:
+        tag = f"alpha{alpha:g}"
+        res = transcribe({"batch_size": decode["batch_size"], "progress": decode.get("progress", True),
+                          "evaluate": True, "cuda": decode.get("cuda"), "cuts_path": str(dev_cuts),
+                          "output_filename": str(out_dir / "dev" / f"finance_dev.{tag}.json"),
+                          "report_dir": str(out_dir / "dev" / tag),
+                          "boosting": {**decode["boosting"], "alpha": float(alpha), "key_phrases_file": str(bias_file),
+                                       "compare": False}}, model=model)
+        r = res.reports[BOOSTED]
+        scores[float(alpha)] = {"entity_wer": r["entity_wer"], "wer": r["wer"],
+                                "precision": (r.get("keyphrases") or {}).get("precision")}
+    best = min(scores, key=lambda a: (scores[a]["entity_wer"], a))
+    print(f"[experiment] {name}: boosting alpha {best:g} chosen on the dev split ("
+          + ", ".join(f"{a:g}: {v['entity_wer']:.3f}" for a, v in scores.items()) + " entity WER)", flush=True)
+    return {"alpha": best, "dev": {f"{a:g}": v for a, v in scores.items()}}
+
+
 def decode_adapters_off(model, general_test: Path, out_dir: Path, decode: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The general test decoded with the model's adapters switched off (should be the base model's output)."""
     from finparakeet.inference.pipeline import transcribe
