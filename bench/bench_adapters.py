@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import resource
 import shutil
@@ -41,6 +40,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, Optional
+
+from benchutil import finance_utterances, load_average, machine_info
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_CONFIG = "parakeet_tdt_0.6b_v2"
@@ -129,16 +130,6 @@ class _RssSampler:
         self.peak = max(self.peak, _rss_bytes())
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _uptime() -> str:
     try:
         return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
@@ -146,32 +137,11 @@ def _uptime() -> str:
         return ""
 
 
-def _git_commit() -> Optional[str]:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                             timeout=5)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def _gib(n: Optional[float]) -> str:
     return "-" if n is None else f"{n / 2**30:.2f}"
 
 
 # ------------------------------------------------------------------------------------------------------ shared setup
-def _texts(n: int, seed: int) -> list[str]:
-    """Synthetic finance labels (written form, Parakeet style)."""
-    from finparakeet.lexicon import load_lexicon
-    from finparakeet.synth.pools import LexiconPools
-    from finparakeet.synth.templates import load_templates
-    from finparakeet.synth.text import FinanceTextGenerator
-
-    rng = random.Random(seed)
-    gen = FinanceTextGenerator(load_templates(), LexiconPools.build(load_lexicon(), 0.0, rng))
-    return [gen.generate(rng).label for _ in range(n)]
-
-
 def prepare(args, work: Path) -> dict[str, Any]:
     """Tokenizer (1024 BPE pieces, Parakeet's vocabulary shape) and the batch, shared by every configuration."""
     import sentencepiece as spm
@@ -180,7 +150,7 @@ def prepare(args, work: Path) -> dict[str, Any]:
     from finparakeet.models.loading import load_model_config
     from finparakeet.models.tokenizer import train_tokenizer
 
-    texts = _texts(3000, args.seed)
+    texts = [u.label for u in finance_utterances(3000, args.seed)]
     try:  # general English widens the vocabulary; optional (Debian fortunes / wordnet)
         from finparakeet.synth.general import load_general_sentences
 
@@ -222,7 +192,6 @@ def worker(args) -> dict[str, Any]:
     from finparakeet.models.adapters import add_adapters, adapter_names
     from finparakeet.models.loading import build_model, count_parameters, load_adapter_config, load_model_config
     from finparakeet.models.step import tokenize_batch, transducer_loss
-    from finparakeet.models.tdt_loss import use_cpu_tdt_loss_if_needed
 
     torch.manual_seed(args.seed)
     random.seed(args.seed)  # the TDT loss draws omega (plain RNN-T loss) from Python's random
@@ -230,7 +199,6 @@ def worker(args) -> dict[str, Any]:
     t0 = time.perf_counter()
     mcfg = load_model_config(MODEL_CONFIG, [f"model.tokenizer.dir={args.tokenizer_dir}"])
     model = build_model(mcfg)  # random weights, adapter-capable encoder, CPU TDT loss dispatch
-    use_cpu_tdt_loss_if_needed(model)  # (build_model does it already; kept explicit)
     base_total = sum(p.numel() for p in model.parameters())
     file, overrides = CONFIGS[args.worker]
     summary = add_adapters(model, load_adapter_config(file, overrides), verbose=False)
@@ -388,32 +356,6 @@ def print_table(results: dict[str, dict[str, Any]], device: str) -> None:
                       f"{r['peak_memory_bytes'] / base['peak_memory_bytes']:.2f}x of full fine-tuning")
 
 
-def machine_info(args) -> dict[str, Any]:
-    import torch
-
-    info = {
-        "cpu": _cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "threads": args.threads,
-        "device": args.device,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "mem_total_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
-        "git_commit": _git_commit(),
-    }
-    try:
-        from importlib.metadata import version
-
-        info["nemo_toolkit"] = version("nemo_toolkit")
-    except Exception:  # noqa: BLE001
-        pass
-    if args.device == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(0)
-        info["cuda"] = torch.version.cuda
-    return info
-
-
 # ------------------------------------------------------------------------------------------------------------- main
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(
@@ -468,7 +410,7 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-    load_before, uptime_before = os.getloadavg(), _uptime()
+    load_before, uptime_before = load_average(), _uptime()
     avail = _mem_available_bytes()
     if args.device == "cpu" and BASELINE in args.config_list and avail is not None and avail < 12 * 2**30:
         print(f"warning: {_gib(avail)} GiB available; full fine-tuning of 618M parameters with AdamW needs "
@@ -494,9 +436,8 @@ def main(argv=None) -> int:
         got = f"{100 * v['value']:.2f}%" if "trainable" in v["goal"] else f"{v['value']:.2f}x"
         print(f"{'PASS' if v['pass'] else 'FAIL'}  {v['config']}: {v['goal']} (got {got})")
 
-    machine = machine_info(args)
-    machine.update({"load_average_before": [round(x, 2) for x in load_before],
-                    "load_average_after": [round(x, 2) for x in os.getloadavg()],
+    machine = machine_info(args.threads, args.device)
+    machine.update({"load_average_before": load_before, "load_average_after": load_average(),
                     "uptime_before": uptime_before, "uptime_after": _uptime(),
                     "mem_available_before_bytes": avail})
     report = {

@@ -40,16 +40,16 @@ import argparse
 import gc
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchutil import finance_utterances, fmt_load, load_average, machine_info
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BIAS_DIR = REPO.parent / "shared" / "earnings21" / "bias_lists"
@@ -60,77 +60,17 @@ SAMPLE_RATE = 16000
 GARBAGE_NOTE = ("random weights: the hypotheses (with and without boosting) are garbage; only the timing matters")
 
 
-# ----------------------------------------------------------------------------------------------------------- helpers
-def loadavg() -> list[float]:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:  # pragma: no cover - not on this platform
-        return []
-
-
-def _fmt_load(x: list[float]) -> str:
-    return "/".join(f"{v:.2f}" for v in x) if x else "n/a"
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                             timeout=5)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def machine_info(args) -> dict[str, Any]:
-    import torch
-
-    info = {"cpu": _cpu_name(), "cpu_count": os.cpu_count(), "threads": args.threads, "device": args.device,
-            "torch": torch.__version__, "python": platform.python_version(), "platform": platform.platform(),
-            "mem_total_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
-            "git_commit": _git_commit()}
-    try:
-        from importlib.metadata import version
-
-        info["nemo_toolkit"] = version("nemo_toolkit")
-    except Exception:  # noqa: BLE001
-        pass
-    if args.device == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
-
-
 # ------------------------------------------------------------------------------------------------------------- set-up
 def read_phrases(bias_dir: Path) -> tuple[list[str], int]:
     """Oracle + distractor phrases, re-cased for a cased model, duplicates dropped; and the number of lines read."""
-    from finparakeet.biasing import clean_phrases, read_key_phrases
+    from finparakeet.biasing import clean_phrases, read_key_phrases, recase_phrases
 
     lines, phrases = 0, []
     for name in BIAS_FILES:
-        got = read_key_phrases(bias_dir / name, recase="auto")
-        lines += len(read_key_phrases(bias_dir / name))
-        phrases += got
+        as_written = read_key_phrases(bias_dir / name)
+        lines += len(as_written)
+        phrases += recase_phrases(as_written, "auto")
     return clean_phrases(phrases), lines
-
-
-def finance_utterances(n: int, seed: int):
-    from finparakeet.lexicon import load_lexicon
-    from finparakeet.synth.pools import LexiconPools
-    from finparakeet.synth.templates import load_templates
-    from finparakeet.synth.text import FinanceTextGenerator
-
-    rng = random.Random(seed)
-    gen = FinanceTextGenerator(load_templates(), LexiconPools.build(load_lexicon(), 0.0, rng))
-    return [gen.generate(rng) for _ in range(n)]
 
 
 def make_audio(utterances, seconds: float, out_dir: Path, seed: int) -> list[tuple[Path, float, str]]:
@@ -295,7 +235,7 @@ def bench_model(key: str, args, phrases: list[str], texts: list[str], audio_dir:
             raise RuntimeError(f"decode rejected items: {rejects[:3]}")
         return w, c, [t.text for t in transcripts]
 
-    load_before = loadavg()
+    load_before = load_average()
     for mode in modes:  # warm-up
         w, _, _ = decode(mode)
         print(f"  warm-up {mode}: {w:.2f} s", flush=True)
@@ -306,9 +246,9 @@ def bench_model(key: str, args, phrases: list[str], texts: list[str], audio_dir:
         for mode in order:
             w, c, texts_out[mode] = decode(mode)
             runs[mode].append((w, c))
-            print(f"  run {r + 1}/{repeat} {mode:8s}: {w:7.2f} s wall, {c:7.2f} s CPU  (load {_fmt_load(loadavg())})",
+            print(f"  run {r + 1}/{repeat} {mode:8s}: {w:7.2f} s wall, {c:7.2f} s CPU  (load {fmt_load(load_average())})",
                   flush=True)
-    load_after = loadavg()
+    load_after = load_average()
 
     enc = None
     if not args.no_encoder_split:
@@ -435,9 +375,9 @@ def main(argv=None) -> int:
     nemo_logging.setLevel(nemo_logging.ERROR)
 
     t_start = time.perf_counter()
-    load_before = loadavg()
+    load_before = load_average()
     print(f"{os.cpu_count()} CPUs, {args.threads} torch thread(s), device {args.device}, load average "
-          f"{_fmt_load(load_before)}; {GARBAGE_NOTE}", flush=True)
+          f"{fmt_load(load_before)}; {GARBAGE_NOTE}", flush=True)
     t0 = time.perf_counter()
     phrases, lines = read_phrases(args.bias_dir)
     t_read = time.perf_counter() - t0
@@ -466,13 +406,13 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    load_after = loadavg()
+    load_after = load_average()
     table = markdown_table(results)
     print()
     print(table)
-    print(f"\n{GARBAGE_NOTE}. Load average {_fmt_load(load_before)} before, {_fmt_load(load_after)} after; "
+    print(f"\n{GARBAGE_NOTE}. Load average {fmt_load(load_before)} before, {fmt_load(load_after)} after; "
           f"{os.cpu_count()} CPUs.")
-    machine = machine_info(args)
+    machine = machine_info(args.threads, args.device)
     machine.update({"load_average_before": load_before, "load_average_after": load_after})
     report = {
         "benchmark": "greedy_batch decoding, no boosting vs boosting tree (Earnings-21 oracle + distractor)",

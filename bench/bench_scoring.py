@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchutil import fmt_load, load_average
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_ROOT = REPO.parent / "shared" / "earnings21"
 TABLE_CATEGORIES = ("MONEY", "PERCENT", "CARDINAL", "ORG", "PERSON", "DATE")
@@ -44,13 +46,6 @@ def timed(fn, before=None):
     w0, c0 = time.perf_counter(), time.process_time()
     out = fn()
     return time.perf_counter() - w0, time.process_time() - c0, out
-
-
-def loadavg() -> str:
-    try:
-        return "/".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:  # pragma: no cover - not on this platform
-        return "n/a"
 
 
 def pct(x):
@@ -100,7 +95,8 @@ def main(argv=None) -> int:
         gc.freeze()
     n_words = sum(len(r.split()) + len(h.split()) for r, h in pairs)
     print(f"{len(systems)} systems x {len(refs)} calls = {len(pairs)} pairs, {n_words:,} words "
-          f"(loaded in {t_load:.1f} s, not timed below); {os.cpu_count()} CPUs, load average {loadavg()}")
+          f"(loaded in {t_load:.1f} s, not timed below); {os.cpu_count()} CPUs, "
+          f"load average {fmt_load(load_average())}")
 
     normalizer = FinanceNormalizer()  # built once, outside the timing: its tables are a one-off cost
 
@@ -110,7 +106,7 @@ def main(argv=None) -> int:
     def entity_report():
         return score_systems(refs, hyps, normalizer=normalizer)
 
-    load_before = loadavg()
+    load_before = fmt_load(load_average())
     runs: dict[str, list[tuple[float, float]]] = {"jiwer": [], "entity": []}
     reports = None
     for _ in range(args.repeat):
@@ -120,7 +116,7 @@ def main(argv=None) -> int:
         runs["jiwer"].append((w, c))
         w, c, reports = timed(entity_report, before=normalizer.clear_cache)
         runs["entity"].append((w, c))
-    load_after = loadavg()
+    load_after = fmt_load(load_average())
     best = {k: (min(w for w, _ in v), min(c for _, c in v)) for k, v in runs.items()}
     ratio, ratio_cpu = best["entity"][0] / best["jiwer"][0], best["entity"][1] / best["jiwer"][1]
     for k, label in (("jiwer", "plain jiwer.wer:"), ("entity", "full entity report:")):

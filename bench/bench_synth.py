@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchutil import load_average
+
 from finparakeet.synth import SynthConfig, synthesize_corpus
 
 
@@ -33,12 +35,12 @@ def main() -> None:
     out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_synth_"))
     cfg = SynthConfig(output_dir=str(out), num_utterances=args.num_utterances, seed=args.seed, corpus=args.corpus,
                       num_workers=args.num_workers, progress=False)
-    load_before = os.getloadavg()
+    load_before = load_average()
     cpu_before = time.process_time()
     t0 = time.perf_counter()
     summary = synthesize_corpus(cfg)
     wall = time.perf_counter() - t0
-    load_after = os.getloadavg()
+    load_after = load_average()
     if not args.keep:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -56,8 +58,8 @@ def main() -> None:
         "augmented_share": summary["augmented_share"],
         "main_process_cpu_seconds": round(time.process_time() - cpu_before, 2),
         "cpu_count": os.cpu_count(),
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in load_after],
+        "load_average_before": load_before,
+        "load_average_after": load_after,
         "machine": platform.machine(),
         "python": platform.python_version(),
     }
