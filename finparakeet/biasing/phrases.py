@@ -1,7 +1,7 @@
 """Key-phrase files and per-utterance lists.
 
-A key-phrase file holds one phrase per line. Reading skips blank lines and ``#`` comments (as the scorer's
-``read_bias_list`` does) and accepts Earnings-21's ``bias_lists/*.txt`` as they are (UPPERCASE, ``&``, ``'``, ``-``,
+A key-phrase file holds one phrase per line (the scorer's bias lists too). Reading skips blank lines and ``#``
+comments and accepts Earnings-21's ``bias_lists/*.txt`` as they are (UPPERCASE, ``&``, ``'``, ``-``,
 ``.``); see ``recase`` for making such lists fit a cased model. Writing produces a file that NeMo's own
 ``boosting_tree.key_phrases_file`` reads directly: NeMo takes *every* line as a phrase, so no blank line and no comment
 is ever written.

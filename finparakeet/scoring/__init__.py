@@ -15,7 +15,7 @@ from finparakeet.scoring.api import (load_earnings21, score_cuts, score_earnings
                                      score_items, score_manifest, score_systems)
 from finparakeet.scoring.html import to_html
 from finparakeet.scoring.inputs import ScoringItem, Skipped, read_cuts, read_earnings21, read_manifest
-from finparakeet.scoring.keyphrases import KeyphraseSet, compile_keyphrases, read_bias_list
+from finparakeet.scoring.keyphrases import KeyphraseSet, compile_keyphrases
 from finparakeet.scoring.metrics import (DEFAULT_CATEGORIES, EARNINGS21_TYPES, Counts, EntityScorer, EntityTally,
                                          count_scores)
 from finparakeet.scoring.plain import PlainNormalizer
@@ -29,7 +29,7 @@ __all__ = [
     "load_earnings21", "score_cuts", "score_earnings21", "score_earnings21_systems", "score_items", "score_manifest",
     "score_systems",
     "to_html", "ScoringItem", "Skipped", "read_cuts", "read_earnings21", "read_manifest",
-    "KeyphraseSet", "compile_keyphrases", "read_bias_list",
+    "KeyphraseSet", "compile_keyphrases",
     "DEFAULT_CATEGORIES", "EARNINGS21_TYPES", "Counts", "EntityScorer", "EntityTally", "count_scores", "EntityMetric",
     "PlainNormalizer", "build_report", "flat_scalars", "summary_lines", "to_markdown", "write_reports",
     "FinanceTagger", "EntityResult", "PreparedReference", "UtteranceScore", "prepare_reference", "score_prepared",

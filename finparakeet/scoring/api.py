@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from finparakeet.biasing.phrases import read_key_phrases
 from finparakeet.entities import EntitySpan
 from finparakeet.scoring.inputs import (ScoringItem, Skipped, iter_earnings21, normalise_system, read_cuts,
                                         read_manifest)
-from finparakeet.scoring.keyphrases import read_bias_list
 from finparakeet.scoring.metrics import DEFAULT_CATEGORIES, EntityScorer, EntityTally
 from finparakeet.scoring.tagger import FinanceTagger
 
@@ -26,7 +26,7 @@ def _bias(bias_list: BiasList) -> list[str] | None:
     if bias_list is None:
         return None
     if isinstance(bias_list, (str, Path)):
-        return read_bias_list(bias_list)
+        return read_key_phrases(bias_list, allow_empty=True)
     return list(bias_list)
 
 

@@ -39,12 +39,6 @@ class KeyphraseCounts:
     per_phrase: dict[str, list[int]] = field(default_factory=dict)  # surface -> [hits, false alarms, misses]
 
 
-def read_bias_list(path: str | Path) -> list[str]:
-    """One phrase per line; blank lines and ``#`` comments are skipped."""
-    with open(path, encoding="utf-8") as f:
-        return [s for s in (line.strip() for line in f) if s and not s.startswith("#")]
-
-
 def compile_keyphrases(phrases: Iterable[str], normalizer) -> KeyphraseSet:
     """Normalise phrases once; duplicates (after normalisation) and phrases that normalise to nothing are dropped."""
     norm: list[tuple[str, ...]] = []

@@ -79,9 +79,9 @@ def _model_config_name() -> Optional[str]:
 def _bias_list(path: Optional[str]) -> Optional[list[str]]:
     if not path:
         return None
-    from finparakeet.scoring import read_bias_list
+    from finparakeet.biasing.phrases import read_key_phrases
 
-    return read_bias_list(path)
+    return read_key_phrases(path, allow_empty=True)
 
 
 def make_trainer(cfg: DictConfig, run_dir: Path, callbacks: Sequence[Any] = ()):
