@@ -105,9 +105,10 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
                          OmegaConf.to_container(cfg.bias_list, resolve=True)},
            "decode": decode_cfg, "machine": machine(), "stage_seconds_this_invocation": log.seconds,
            "total_train_seconds": round(sum(s["train_wall_seconds"] or 0 for s in systems.values()), 1)}
-    paths = write_results(doc, out_dir)
+    block = render_markdown(doc)
+    paths = write_results(doc, block, out_dir)
     if cfg.update_readme:
-        update_readme(REPO / "README.md", render_markdown(doc))
-    print(render_markdown(doc))
+        update_readme(REPO / "README.md", block)
+    print(block)
     print(f"-> {paths['json']}  {paths['md'].name}  {paths['png'].name}")
     return doc

@@ -16,6 +16,7 @@ from finparakeet.entities import FINANCE_CATEGORIES
 
 MODES = (NO_BOOSTING, BOOSTED)
 README_BEGIN, README_END = "<!-- RESULTS:BEGIN -->", "<!-- RESULTS:END -->"
+_README_BLOCK = re.compile(re.escape(README_BEGIN) + r"\n(.*?)" + re.escape(README_END), re.S)
 ADAPTED = ("adapt_linear", "adapt_linear_all")  # the systems the goals call "general + adapters"
 
 
@@ -189,24 +190,23 @@ def write_chart(doc: Mapping[str, Any], path: Path) -> Path:
 def update_readme(readme: Path, block: str) -> bool:
     """Put ``block`` between the README's results markers; False when the markers are missing."""
     text = readme.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(README_BEGIN) + r"\n.*?" + re.escape(README_END), re.S)
-    if not pattern.search(text):
+    if not _README_BLOCK.search(text):
         return False
-    readme.write_text(pattern.sub(lambda _: f"{README_BEGIN}\n{block}{README_END}", text), encoding="utf-8")
+    readme.write_text(_README_BLOCK.sub(lambda _: f"{README_BEGIN}\n{block}{README_END}", text), encoding="utf-8")
     return True
 
 
 def readme_block(readme: Path) -> str | None:
-    m = re.search(re.escape(README_BEGIN) + r"\n(.*?)" + re.escape(README_END), readme.read_text(encoding="utf-8"),
-                  re.S)
+    m = _README_BLOCK.search(readme.read_text(encoding="utf-8"))
     return m.group(1) if m else None
 
 
-def write_results(doc: Mapping[str, Any], output_dir: Path) -> dict[str, Path]:
+def write_results(doc: Mapping[str, Any], markdown: str, output_dir: Path) -> dict[str, Path]:
+    """``experiment.json``, ``experiment.md`` (``markdown``: ``render_markdown(doc)``) and ``experiment.png``."""
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": output_dir / "experiment.json", "md": output_dir / "experiment.md",
              "png": output_dir / "experiment.png"}
     paths["json"].write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    paths["md"].write_text(render_markdown(doc), encoding="utf-8")
+    paths["md"].write_text(markdown, encoding="utf-8")
     write_chart(doc, paths["png"])
     return paths

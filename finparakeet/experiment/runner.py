@@ -8,7 +8,6 @@ library in this process (one model load per system) with the finance bias list, 
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -54,8 +53,9 @@ def train_command(spec: SystemSpec, runs_dir: Path, data_dir: Path, extra: Seque
 
 def is_trained(run_dir: Path) -> bool:
     """True when the run finished (run.json written after the last step of its budget)."""
-    run_json = run_dir / "artifacts" / "run.json"
-    if not run_json.is_file():
+    from finparakeet.training.artifacts import ARTIFACTS, RUN_JSON, read_run
+
+    if not (run_dir / ARTIFACTS / RUN_JSON).is_file():
         return False
     cfg_file = run_dir / ".hydra" / "config.yaml"
     if not cfg_file.is_file():
@@ -63,7 +63,7 @@ def is_trained(run_dir: Path) -> bool:
     from omegaconf import OmegaConf
 
     max_steps = OmegaConf.load(cfg_file).trainer.get("max_steps", -1)
-    step = json.loads(run_json.read_text(encoding="utf-8")).get("global_step", 0)
+    step = read_run(run_dir).get("global_step", 0)
     return max_steps is None or max_steps < 0 or step >= max_steps
 
 
