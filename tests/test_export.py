@@ -13,7 +13,7 @@ import soundfile as sf
 import torch
 from omegaconf import OmegaConf
 
-from fixtures_inference import ROOT, World, world_fixture
+from fixtures_inference import ROOT
 from finparakeet.inference.export import RunDirError, export_run, finparakeet_references, read_run
 
 pytestmark = pytest.mark.slow  # models are restored and decoded
@@ -27,11 +27,6 @@ hyps = model.transcribe(files, batch_size=16, verbose=False)
 print(json.dumps({"texts": [h.text for h in hyps], "enabled": sorted(model.get_enabled_adapters()),
                   "finparakeet_imported": "finparakeet" in sys.modules}))
 """
-
-
-@pytest.fixture(scope="session")
-def world(request, tmp_path_factory) -> World:
-    return world_fixture(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -13,15 +13,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from fixtures_inference import ROOT, World, wer, world_fixture
+from fixtures_inference import ROOT, wer
 from finparakeet.biasing.phrases import EmptyBiasListError
 
 slow = pytest.mark.slow  # decodes with the (tiny) NeMo model
-
-
-@pytest.fixture(scope="session")
-def world(request, tmp_path_factory) -> World:
-    return world_fixture(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +143,7 @@ def nearly_got(world, model, base_rows, tmp_path_factory):
 
 @slow
 def test_boosting_moves_output_toward_the_listed_phrase(base_rows, nearly_got):
-    phrase, boosted = nearly_got
-    assert hits(boosted, phrase) > hits(base_rows, phrase)
+    phrase, boosted = nearly_got  # chosen so that boosting wrote the phrase more often than the base did
     # every output boosting changed moved toward the listed phrase (fewer character edits away from it)
     from rapidfuzz.distance import Levenshtein
 
@@ -168,11 +162,11 @@ def test_boosting_reports_keyphrase_f1_with_and_without(world, model, nearly_got
                  boosting={"key_phrases_file": str(bias), "alpha": 1.0, "compare": True})
     boosted = json.loads((out.parent / "entity_report.json").read_text())
     plain = json.loads((out.parent / "no_boosting" / "entity_report.json").read_text())
-    for report in (boosted, plain):
+    for report, folder in ((boosted, out.parent), (plain, out.parent / "no_boosting")):
         kp = report["keyphrases"]
         assert {"precision", "recall", "f1", "hits", "false_alarms", "misses"} <= set(kp)
         assert 0 <= kp["f1"] <= 1
-        assert (out.parent / "entity_report.md").is_file() and (out.parent / "entity_report.html").is_file()
+        assert (folder / "entity_report.md").is_file() and (folder / "entity_report.html").is_file()
     assert boosted["keyphrases"]["recall"] > plain["keyphrases"]["recall"]
     assert boosted["keyphrases"]["hits"] > plain["keyphrases"]["hits"]
     assert (out.parent / "eval.no_boosting.json").is_file()

@@ -30,6 +30,8 @@ from omegaconf import DictConfig, OmegaConf
 logger = logging.getLogger(__name__)
 
 GREEDY_STRATEGIES = ("greedy", "greedy_batch")
+DECODING_SECTIONS = ("greedy", "beam")
+BOOSTING_KEYS = ("boosting_tree", "boosting_tree_alpha", "enable_per_stream_biasing")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def decoding_config(base: DictConfig, overrides: Mapping[str, Any] | DictConfig 
         OmegaConf.set_struct(cfg, False)
     strategy = cfg.get("strategy", "greedy_batch")
     section = boosting_section(strategy)
-    for name in ("greedy", "beam"):
+    for name in DECODING_SECTIONS:
         if cfg.get(name) is None:
             cfg[name] = {}
     if not boost:
@@ -97,11 +99,17 @@ def decoding_config(base: DictConfig, overrides: Mapping[str, Any] | DictConfig 
     return cfg
 
 
+def boosting_keys(decoding: Mapping[str, Any]) -> list[str]:
+    """The boosting entries a decoding config carries (``greedy.boosting_tree``, ...)."""
+    return [f"{name}.{key}" for name in DECODING_SECTIONS for key in BOOSTING_KEYS
+            if isinstance(decoding.get(name), Mapping) and key in decoding[name]]
+
+
 def _strip_boosting(cfg: DictConfig) -> None:
-    for name in ("greedy", "beam"):
+    for name in DECODING_SECTIONS:
         section = cfg.get(name)
         if section is not None:
-            for key in ("boosting_tree", "boosting_tree_alpha", "enable_per_stream_biasing"):
+            for key in BOOSTING_KEYS:
                 section.pop(key, None)
 
 

@@ -29,10 +29,9 @@ from typing import Any
 
 from omegaconf import OmegaConf, open_dict
 
+from finparakeet.training.artifacts import ARTIFACTS, RUN_JSON, resolve_run
+
 logger = logging.getLogger(__name__)
-
-RUN_JSON = Path("artifacts") / "run.json"
-
 
 class RunDirError(ValueError):
     """The run directory does not hold what export needs."""
@@ -58,24 +57,20 @@ class ExportResult:
 
 
 def read_run(run_dir: str | Path) -> dict[str, Any]:
-    path = Path(run_dir) / RUN_JSON
-    if not path.is_file():
-        raise RunDirError(f"{run_dir} is not a training run directory: {RUN_JSON} is missing "
-                          "(recipes/train.py writes it)")
+    """The run's ``run.json`` with absolute artefact paths (``resolve_run``), or a ``RunDirError`` saying what is
+    wrong with the directory."""
+    path = Path(run_dir) / ARTIFACTS / RUN_JSON
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return resolve_run(run_dir)
+    except FileNotFoundError:
+        raise RunDirError(f"{run_dir} is not a training run directory: {ARTIFACTS}/{RUN_JSON} is missing "
+                          "(recipes/train.py writes it)") from None
     except json.JSONDecodeError as e:
         raise RunDirError(f"{path} is not valid JSON: {e}") from None
 
 
-def _artifact(run_dir: Path, rel: str | None) -> Path | None:
-    if not rel:
-        return None
-    p = Path(rel)
-    for candidate in (p, run_dir / p, run_dir / "artifacts" / p):
-        if candidate.is_file():
-            return candidate
-    return None
+def _artifact(path: str | None) -> Path | None:
+    return Path(path) if path and Path(path).is_file() else None
 
 
 def load_run_model(run_dir: str | Path, map_location: Any = "cpu"):
@@ -85,10 +80,10 @@ def load_run_model(run_dir: str | Path, map_location: Any = "cpu"):
 
     run_dir = Path(run_dir)
     run = read_run(run_dir)
-    full = _artifact(run_dir, run.get("nemo"))
+    full = _artifact(run.get("nemo"))
     if full is not None:
         return load_pretrained(nemo_path=full, map_location=map_location), "nemo"
-    adapters = _artifact(run_dir, run.get("adapters"))
+    adapters = _artifact(run.get("adapters"))
     base = run.get("base") or {}
     if adapters is None:
         raise RunDirError(f"{run_dir}: run.json names neither an existing full model ('nemo': {run.get('nemo')!r}) "
@@ -123,15 +118,11 @@ def serving_config(model) -> list[str]:
             cfg.validation_ds = {"manifest_filepath": None, "sample_rate": int(cfg.get("sample_rate", 16000)),
                                  "batch_size": 16, "shuffle": False, "use_start_end_token": False}
             changes.append("added a validation_ds section (NeMo's transcribe() from files reads it)")
-    decoding = OmegaConf.to_container(cfg.decoding, resolve=True)
-    dropped = [f"{sec}.{key}" for sec in ("greedy", "beam") for key in ("boosting_tree", "boosting_tree_alpha",
-                                                                         "enable_per_stream_biasing")
-               if isinstance(decoding.get(sec), dict) and key in decoding[sec]]
-    if dropped or decoding.get("strategy") != "greedy_batch":
-        from finparakeet.inference.decoding import decoding_config
+    from finparakeet.inference.decoding import apply_decoding, boosting_keys, decoding_config
 
-        new = decoding_config(cfg.decoding, {"strategy": "greedy_batch"}, boost=False)
-        model.change_decoding_strategy(new, verbose=False)
+    dropped = boosting_keys(cfg.decoding)
+    if dropped or cfg.decoding.get("strategy") != "greedy_batch":
+        apply_decoding(model, decoding_config(cfg.decoding, {"strategy": "greedy_batch"}, boost=False))
         changes.append(f"decoding: greedy_batch{', dropped ' + ', '.join(dropped) if dropped else ''}")
     bad = finparakeet_references(OmegaConf.to_container(model.cfg, resolve=True))
     if bad:

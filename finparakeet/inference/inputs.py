@@ -40,10 +40,6 @@ class Inputs:
     rejects: list[Reject] = field(default_factory=list)
     source: str = ""
 
-    @property
-    def seconds(self) -> float:
-        return sum(it.cut.duration for it in self.items)
-
 
 def _unique_id(cid: str, seen: set[str]) -> str:
     out, k = cid, 2

@@ -27,13 +27,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Transcript:
-    id: str
     text: str
-    duration: float
     words: list[dict[str, Any]] | None = None  # [{"word", "start", "end"}], seconds from the item's start
     segments: list[dict[str, Any]] | None = None
-    passes: int = 1  # decoding passes (windows) that made it
-    strategy: str = "whole"  # whole | windows | local_attention
 
 
 @dataclass
@@ -67,16 +63,17 @@ class _Job:
     window: Window | None = None
 
 
-def _words(hyp) -> list[dict[str, Any]]:
+def _timed(hyp, kind: str) -> list[dict[str, Any]]:
+    """A hypothesis' ``word`` or ``segment`` timestamps: ``[{kind, "start", "end"}]`` in seconds."""
     ts = hyp.timestamp if isinstance(getattr(hyp, "timestamp", None), dict) else {}
-    return [{"word": w["word"], "start": round(float(w["start"]), 3), "end": round(float(w["end"]), 3)}
-            for w in ts.get("word", []) if "start" in w]
+    return [{kind: t[kind], "start": round(float(t["start"]), 3), "end": round(float(t["end"]), 3)}
+            for t in ts.get(kind, []) if "start" in t]
 
 
-def _segments(hyp) -> list[dict[str, Any]]:
-    ts = hyp.timestamp if isinstance(getattr(hyp, "timestamp", None), dict) else {}
-    return [{"segment": s["segment"], "start": round(float(s["start"]), 3), "end": round(float(s["end"]), 3)}
-            for s in ts.get("segment", []) if "start" in s]
+def _transcript(hyp, timestamps: bool) -> Transcript:
+    if not timestamps:
+        return Transcript(hyp.text)
+    return Transcript(hyp.text, _timed(hyp, "word"), _timed(hyp, "segment"))
 
 
 @dataclass
@@ -119,12 +116,12 @@ class Transcriber:
         return samples.astype(np.float32, copy=False)
 
     def _run_jobs(self, jobs: list[_Job], stats: DecodeStats, bad: dict[int, str], tick: Callable[[float], None],
-                  timestamps: bool) -> dict[int, Any]:
+                  timestamps: bool, batch_size: int) -> dict[int, Any]:
         """Hypotheses of ``jobs`` by position, longest first in batches; unreadable items go to ``bad``."""
         order = sorted(range(len(jobs)), key=lambda i: -jobs[i].duration)
         hyps: dict[int, Any] = {}
-        for b in range(0, len(order), self.batch_size):
-            idx = [i for i in order[b:b + self.batch_size] if jobs[i].key not in bad]
+        for b in range(0, len(order), batch_size):
+            idx = [i for i in order[b:b + batch_size] if jobs[i].key not in bad]
             audios, keep = [], []
             for i in idx:
                 try:
@@ -177,36 +174,24 @@ class Transcriber:
         stats.long_items = len({j.key for j in windowed}) + len(local)
         stats.windows = len(windowed)
 
-        for i, h in self._run_jobs(short, stats, bad, tick, self.timestamps).items():
-            job = short[i]
-            out[job.key] = Transcript(items[job.key].cut.id, h.text, job.duration,
-                                      _words(h) if self.timestamps else None,
-                                      _segments(h) if self.timestamps else None)
+        for i, h in self._run_jobs(short, stats, bad, tick, self.timestamps, self.batch_size).items():
+            out[short[i].key] = _transcript(h, self.timestamps)
         if windowed:
-            hyps = self._run_jobs(windowed, stats, bad, tick, timestamps=True)
+            hyps = self._run_jobs(windowed, stats, bad, tick, True, self.batch_size)
             by_item: dict[int, list[tuple[Window, list[dict]]]] = {}
             for i, job in enumerate(windowed):
                 if job.key not in bad and i in hyps:
-                    by_item.setdefault(job.key, []).append((job.window, _words(hyps[i])))
+                    by_item.setdefault(job.key, []).append((job.window, _timed(hyps[i], "word")))
             for k, parts in by_item.items():
                 parts.sort(key=lambda p: p[0].start)
                 words = stitch_words([p[0] for p in parts], [p[1] for p in parts])
-                out[k] = Transcript(items[k].cut.id, " ".join(w["word"] for w in words), items[k].cut.duration,
-                                    words if self.timestamps else None,
-                                    segments_from_words(words) if self.timestamps else None,
-                                    passes=len(parts), strategy="windows")
+                out[k] = Transcript(" ".join(w["word"] for w in words), words if self.timestamps else None,
+                                    segments_from_words(words) if self.timestamps else None)
         if local:
             with local_attention(self.model, la.att_context_size, la.conv_chunking_factor):
-                saved, self.batch_size = self.batch_size, 1  # one long recording per pass
-                try:
-                    hyps = self._run_jobs(local, stats, bad, tick, self.timestamps)
-                finally:
-                    self.batch_size = saved
+                hyps = self._run_jobs(local, stats, bad, tick, self.timestamps, 1)  # one long recording per pass
             for i, h in hyps.items():
-                job = local[i]
-                out[job.key] = Transcript(items[job.key].cut.id, h.text, job.duration,
-                                          _words(h) if self.timestamps else None,
-                                          _segments(h) if self.timestamps else None, strategy="local_attention")
+                out[local[i].key] = _transcript(h, self.timestamps)
         bar.close()
         stats.wall_seconds = time.perf_counter() - start
         stats.audio_seconds = sum(items[k].cut.duration for k, t in enumerate(out) if t is not None)
