@@ -11,6 +11,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CONF_DIR = REPO / "conf"
+# Earnings-21's text (../shared/earnings21 beside the checkout, or $FINPARAKEET_EARNINGS21); tests skip without it.
+EARNINGS21 = Path(os.environ.get("FINPARAKEET_EARNINGS21", REPO.parent / "shared" / "earnings21"))
+
+
+@pytest.fixture(scope="session")
+def world(request, tmp_path_factory):
+    """The trained tiny world of the inference and export tests (``tests/fixtures_inference.py``), built once."""
+    from fixtures_inference import world_fixture
+
+    return world_fixture(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,9 @@ from finparakeet.biasing import (BiasListConfig, CaseIndex, EmptyBiasListError, 
 from finparakeet.biasing.build import count_transcript_phrases, write_per_utterance_lists
 from finparakeet.lexicon import load_lexicon
 
-ROOT = Path(__file__).resolve().parents[1]
-E21 = Path("/work/shared/earnings21/bias_lists")
+from conftest import EARNINGS21, REPO as ROOT
+
+E21 = EARNINGS21 / "bias_lists"
 needs_e21 = pytest.mark.skipif(not (E21 / "oracle_list.txt").is_file(), reason="Earnings-21 bias lists not present")
 
 

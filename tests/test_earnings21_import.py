@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from conftest import EARNINGS21
 from finparakeet.data.earnings21 import (
     NlpToken, import_earnings21, list_calls, list_systems, load_call, load_hypothesis, nlp_text, read_nlp,
 )
 from finparakeet.data.nemo_manifest import cut_to_row, row_to_cut
 from finparakeet.entities import parse_entities, span_errors
 
-EARNINGS21 = Path(os.environ.get("FINPARAKEET_EARNINGS21", Path(__file__).resolve().parents[2] / "shared" / "earnings21"))
 HEADER = "token|speaker|ts|endTs|punctuation|case|tags|wer_tags"
 
 

@@ -8,15 +8,14 @@ import random
 import re
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from num2words import num2words
 
+from conftest import EARNINGS21
 from finparakeet.text import FinanceNormalizer, NormWord
 
 N = FinanceNormalizer()
-EARNINGS21 = Path(__file__).resolve().parents[1].parent / "shared" / "earnings21"
 
 # Each row: forms that mean the same, and the canonical form they all normalise to.
 EQUAL: list[tuple[str, tuple[str, ...]]] = [

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
 from finparakeet.text import FinanceNormalizer
 from finparakeet.text import tables as T
 from finparakeet.text.fast import COMPANION, INERT, TRIGGER, TRIGGER_WORDS, rule_words, text2num_role
-from test_normalizer import DIFFERENT, EQUAL, PLAIN
+from test_normalizer import DIFFERENT, EARNINGS21, EQUAL, PLAIN
 
-EARNINGS21 = Path(__file__).resolve().parents[1].parent / "shared" / "earnings21"
 NORMALIZERS = [FinanceNormalizer(), FinanceNormalizer(expand_contractions=False)]
 
 # Every word a rule reads, in three casings, plus plain words (some in capitals), written numbers and codes, and
