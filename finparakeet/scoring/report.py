@@ -65,25 +65,8 @@ def _utterance(u: UtteranceScore, alignments: bool) -> dict[str, Any]:
     return d
 
 
-def worst_confusions(utterances: Sequence[Mapping[str, Any]], limit: int = 20) -> list[dict[str, Any]]:
-    """The most frequent (category, reference, hypothesis) entity errors, compared on normalised words."""
-    counts: Counter[tuple[str, str, str]] = Counter()
-    example: dict[tuple[str, str, str], tuple[str, str]] = {}
-    errors: Counter[tuple[str, str, str]] = Counter()
-    for u in utterances:
-        for e in u["entities"]:
-            if e["correct"]:
-                continue
-            key = (e["category"], e.get("ref_norm", e["ref"]), e.get("hyp_norm", e["hyp"]))
-            counts[key] += 1
-            errors[key] += e["errors"]
-            if key not in example:
-                example[key] = (e["ref"], e["hyp"])
-    return _ranked(counts, errors, example, limit)
-
-
 def _worst_confusions(details: Sequence[UtteranceScore], limit: int) -> list[dict[str, Any]]:
-    """``worst_confusions`` of the utterances' report rows, read from their scores."""
+    """The most frequent (category, reference, hypothesis) entity errors, compared on normalised words."""
     counts: Counter[tuple[str, str, str]] = Counter()
     example: dict[tuple[str, str, str], tuple[str, str]] = {}
     errors: Counter[tuple[str, str, str]] = Counter()

@@ -33,9 +33,13 @@ class PreparedReference:
     ranges: list[tuple[int, int]] = field(repr=False)
     unscorable: list[EntitySpan] = field(default_factory=list, repr=False)
     # the words numbered for alignment (``align.word_ids``), once for every hypothesis scored against it
-    numbering: tuple[list[int], dict[str, int]] | None = field(default=None, repr=False, compare=False)
+    numbering: tuple[list[int], dict[str, int]] = field(init=False, repr=False, compare=False)
     # per entity: its normalised reference words, joined (the same for every hypothesis)
-    ref_norms: list[str] | None = field(default=None, repr=False, compare=False)
+    ref_norms: list[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:  # derived once here (frozen: set through object.__setattr__)
+        object.__setattr__(self, "numbering", word_ids(self.words))
+        object.__setattr__(self, "ref_norms", [" ".join(self.words[i:j]) for i, j in self.ranges])
 
 
 class EntityResult(NamedTuple):
@@ -125,17 +129,16 @@ def prepare_reference(text: str, entities: Sequence[EntitySpan], normalizer) -> 
             ranges.append((i, j))
         else:
             unscorable.append(e)
-    return PreparedReference(text, words, kept, ranges, unscorable, word_ids(words),
-                             [" ".join(words[i:j]) for i, j in ranges])
+    return PreparedReference(text, words, kept, ranges, unscorable)
 
 
 def score_prepared(ref: PreparedReference, hypothesis: str, normalizer, utt_id: str = "",
                    keyphrases: KeyphraseSet | None = None) -> UtteranceScore:
     """Align a hypothesis to a prepared reference once and score every entity and key phrase in it."""
     hyp, hyp_starts, hyp_ends = normalize_arrays(normalizer, hypothesis)
-    ref_ids, vocab = ref.numbering if ref.numbering is not None else word_ids(ref.words)
+    ref_ids, vocab = ref.numbering
     al = align_ids(ref.words, hyp, ref_ids, word_ids(hyp, vocab)[0])
-    ref_norms = ref.ref_norms if ref.ref_norms is not None else [" ".join(ref.words[i:j]) for i, j in ref.ranges]
+    ref_norms = ref.ref_norms
     hyp_from, hyp_to = al.hyp_from, al.hyp_to
     subs, dels, ins = al.subs_before, al.dels_before, al.ins_upto
     results = []

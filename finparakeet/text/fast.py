@@ -28,6 +28,7 @@ Earnings-21, and random mixes of every rule word, the normaliser's test phrases,
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import re
 from bisect import bisect_right
@@ -77,6 +78,7 @@ def _code_literals(module: object) -> tuple[set[str], set[str]]:
     return literals, tables
 
 
+@functools.lru_cache(maxsize=None)  # parses three modules' source: once per process
 def rule_words() -> frozenset[str]:
     """All words the rule passes read (lower-case, as tokens are): every table of ``tables`` they use, their own
     module-level word sets, and every string literal in their code. (Tables only the tokeniser reads, such as the
