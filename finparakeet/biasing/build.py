@@ -272,7 +272,5 @@ def write_per_utterance_lists(transcripts: str | Path, output: str | Path, cfg: 
 
 
 def write_bias_list(bias: BiasList, path: str | Path) -> Path:
-    """The phrases, one per line (see ``write_key_phrases``)."""
-    if not bias.phrases:
-        raise EmptyBiasListError(f"refusing to write an empty bias list to {path}")
+    """The phrases, one per line (see ``write_key_phrases``: an empty list is refused)."""
     return write_key_phrases(bias.phrases, path)
