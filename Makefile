@@ -37,6 +37,7 @@ bench: env
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_adapters.py
 	$(BIN)/python bench/bench_boosting.py
+	$(BIN)/python bench/bench_longform.py
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache
