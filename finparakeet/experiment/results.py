@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
+from finparakeet.inference.evaluation import nested
 from finparakeet.inference.pipeline import BOOSTED, NO_BOOSTING
 from finparakeet.entities import FINANCE_CATEGORIES
 
@@ -42,27 +43,19 @@ def same_transcripts(rows: list[Mapping[str, Any]], base_rows: list[Mapping[str,
     return {"equal": diff == 0, "differing_rows": diff, "rows": max(len(a), len(b))}
 
 
-def _get(d: Mapping[str, Any] | None, *keys: str) -> Any:
-    for k in keys:
-        if not isinstance(d, Mapping):
-            return None
-        d = d.get(k)
-    return d
-
-
 def evaluate_goals(systems: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Issue 6's goals, each with the numbers it was judged on (``met`` None when a system is missing)."""
     goals: dict[str, dict[str, Any]] = {}
     base, scratch = systems.get("general_base"), systems.get("finance_scratch")
-    base_wer = _get(base, "general_test_wer")
+    base_wer = nested(base, "general_test_wer")
     goals["general_base_wer_le_0.20"] = {"met": None if base_wer is None else base_wer <= 0.20, "general_wer": base_wer}
     for key in ADAPTED:
         s = systems.get(key)
         if s is None:
             continue
-        ew = _get(s, "finance", NO_BOOSTING, "entity_wer")
-        b_ew = _get(base, "finance", NO_BOOSTING, "entity_wer")
-        s_ew = _get(scratch, "finance", NO_BOOSTING, "entity_wer")
+        ew = nested(s, "finance", NO_BOOSTING, "entity_wer")
+        b_ew = nested(base, "finance", NO_BOOSTING, "entity_wer")
+        s_ew = nested(scratch, "finance", NO_BOOSTING, "entity_wer")
         goals[f"{key}_beats_base_and_scratch"] = {
             "met": None if None in (ew, b_ew, s_ew) else ew < b_ew and ew < s_ew,
             "entity_wer": ew, "base_entity_wer": b_ew, "scratch_entity_wer": s_ew}
@@ -72,11 +65,11 @@ def evaluate_goals(systems: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[s
             "general_wer": gw, "base_general_wer": base_wer}
         off = s.get("adapters_off")
         goals[f"{key}_adapters_off_equals_base"] = {"met": None if off is None else off["equal"], **(off or {})}
-        no, yes = _get(s, "finance", NO_BOOSTING), _get(s, "finance", BOOSTED)
+        no, yes = nested(s, "finance", NO_BOOSTING), nested(s, "finance", BOOSTED)
         if no and yes:
             d_all = no["entity_wer"] - yes["entity_wer"]
             d_unseen = (no["unseen"]["entity_wer"] or 0) - (yes["unseen"]["entity_wer"] or 0)
-            prec, hits = _get(yes, "keyphrases", "precision"), _get(yes, "keyphrases", "hits")
+            prec, hits = nested(yes, "keyphrases", "precision"), nested(yes, "keyphrases", "hits")
             goals[f"{key}_boosting_lowers_entity_wer_most_on_unseen"] = {
                 "met": d_all > 0 and d_unseen >= d_all, "entity_wer_drop": round(d_all, 4),
                 "unseen_entity_wer_drop": round(d_unseen, 4)}
@@ -111,7 +104,7 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for key, s in systems.items():
         for mode in MODES:
-            r = _get(s, "finance", mode)
+            r = nested(s, "finance", mode)
             if r is None:
                 continue
             kp = r.get("keyphrases") or {}
@@ -123,13 +116,13 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
                 _pct(r["wer"]), _pct(r["entity_wer"]), _pct(r["entity_accuracy"]), _pct(r["unseen"]["entity_wer"]),
                 " / ".join(_pct(kp.get(k)) for k in ("precision", "recall", "f1")) + " |"]))
     cats = [c for c in FINANCE_CATEGORIES
-            if any(c in (_get(s, "finance", NO_BOOSTING, "categories") or {}) for s in systems.values())]
+            if any(c in (nested(s, "finance", NO_BOOSTING, "categories") or {}) for s in systems.values())]
     out += ["", "Entity WER (%) per category on the finance test split, no boosting / boosting:", "",
             "| system | " + " | ".join(cats) + " |", "| --- |" + " ---: |" * len(cats)]
     for s in systems.values():
         cells = []
         for c in cats:
-            no, yes = (_get(s, "finance", m, "categories", c, "entity_wer") for m in MODES)
+            no, yes = (nested(s, "finance", m, "categories", c, "entity_wer") for m in MODES)
             cells.append(f"{_pct(no)} / {_pct(yes)}")
         out.append(f"| {s['label']} | " + " | ".join(cells) + " |")
     out += ["", "| goal | met | numbers |", "| --- | --- | --- |"]
@@ -147,11 +140,11 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
             out.append(f"| {label} | {s['boosting_alpha']:g} | "
                        + " | ".join(_pct((sweep.get(a) or {}).get("entity_wer")) for a in alphas) + " |")
     d = doc.get("data", {})
-    out += ["", f"Data: finance train {_get(d, 'finance', 'train_hours')} h ({_get(d, 'finance', 'train_utterances')} "
-            f"utterances), finance test {_get(d, 'finance', 'test_utterances')} utterances "
-            f"({_get(d, 'finance', 'test_unseen_share')} of test entities unseen in training); general train "
-            f"{_get(d, 'general', 'train_hours')} h ({_get(d, 'general', 'train_utterances')} utterances), general test "
-            f"{_get(d, 'general', 'test_utterances')} utterances. Bias list: {doc.get('bias_list', {}).get('phrases')} "
+    out += ["", f"Data: finance train {nested(d, 'finance', 'train_hours')} h ({nested(d, 'finance', 'train_utterances')} "
+            f"utterances), finance test {nested(d, 'finance', 'test_utterances')} utterances "
+            f"({nested(d, 'finance', 'test_unseen_share')} of test entities unseen in training); general train "
+            f"{nested(d, 'general', 'train_hours')} h ({nested(d, 'general', 'train_utterances')} utterances), general test "
+            f"{nested(d, 'general', 'test_utterances')} utterances. Bias list: {doc.get('bias_list', {}).get('phrases')} "
             f"lexicon phrases. Machine: {doc.get('machine', {}).get('description', '?')}. Total training time "
             f"{_dur(doc.get('total_train_seconds'))}."]
     return "\n".join(out) + "\n"
@@ -166,9 +159,9 @@ def write_chart(doc: Mapping[str, Any], path: Path) -> Path:
 
     systems = list(doc["systems"].values())
     labels = [s["label"].replace(" + ", "\n+ ").replace(" from ", "\nfrom ") for s in systems]
-    series = [("entity WER, no boosting", [_get(s, "finance", NO_BOOSTING, "entity_wer") for s in systems]),
-              ("entity WER, boosting", [_get(s, "finance", BOOSTED, "entity_wer") for s in systems]),
-              ("unseen entity WER, boosting", [_get(s, "finance", BOOSTED, "unseen", "entity_wer") for s in systems]),
+    series = [("entity WER, no boosting", [nested(s, "finance", NO_BOOSTING, "entity_wer") for s in systems]),
+              ("entity WER, boosting", [nested(s, "finance", BOOSTED, "entity_wer") for s in systems]),
+              ("unseen entity WER, boosting", [nested(s, "finance", BOOSTED, "unseen", "entity_wer") for s in systems]),
               ("general-test WER", [s.get("general_test_wer") for s in systems])]
     fig, ax = plt.subplots(figsize=(10, 4.8), dpi=110)
     width = 0.8 / len(series)

@@ -40,20 +40,20 @@ def evaluate_manifest(manifest: str | Path, report_dir: str | Path, bias_list: S
     return report, write_reports(report, report_dir)
 
 
-def _get(report: Mapping[str, Any], path: Sequence[str]) -> Any:
-    cur: Any = report
-    for k in path:
-        if not isinstance(cur, Mapping) or cur.get(k) is None:
+def nested(d: Mapping[str, Any] | None, *keys: str) -> Any:
+    """``d[k1][k2]...``, or None where a level is missing (a report without key phrases, say)."""
+    for k in keys:
+        if not isinstance(d, Mapping):
             return None
-        cur = cur[k]
-    return cur
+        d = d.get(k)
+    return d
 
 
 def compare_reports(reports: Mapping[str, Mapping[str, Any]], stats: Mapping[str, Mapping[str, Any]] | None = None
                     ) -> dict[str, Any]:
     """``{"systems": [...], "rows": {key: {system: value}}}`` for the table (plus decode seconds and RTFx)."""
     systems = list(reports)
-    rows: dict[str, dict[str, Any]] = {k: {s: _get(reports[s], path) for s in systems} for k, _, path in ROWS}
+    rows: dict[str, dict[str, Any]] = {k: {s: nested(reports[s], *path) for s in systems} for k, _, path in ROWS}
     if stats:
         rows["decode_seconds"] = {s: (stats.get(s) or {}).get("wall_seconds") for s in systems}
         rows["rtfx"] = {s: (stats.get(s) or {}).get("rtfx") for s in systems}
