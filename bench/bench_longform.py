@@ -47,7 +47,7 @@ def make_recording(minutes: float, out: Path, seed: int) -> tuple[Path, list[str
 
     cfg = TTSConfig()
     check_tools(cfg)
-    voice = Voice("en-us", "", 175, 50)
+    voice = Voice("en-us", 175, 50)
     pause = np.zeros(int(PAUSE_S * cfg.sample_rate), dtype=np.float32)
     pieces, labels, total = [], [], 0.0
     for u in finance_utterances(int(minutes * 60 / 2) + 10, seed):  # a sentence lasts more than 2 s

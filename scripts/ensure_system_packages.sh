@@ -3,12 +3,18 @@
 # otherwise names what is missing and the command to install it.
 set -euo pipefail
 
-packages=(espeak-ng sox libsox-fmt-all fortunes fortunes-min wordnet)
+packages=(espeak-ng sox libsox-fmt-all fortunes fortunes-min wordnet flite festival festvox-kallpc16k festvox-kdlpc16k
+          festvox-us-slt-hts)
 missing=()
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v sox >/dev/null || missing+=(sox libsox-fmt-all)
 [ -e /usr/share/games/fortunes/fortunes ] || missing+=(fortunes fortunes-min)
 [ -e /usr/share/wordnet/data.noun ] || missing+=(wordnet)
+command -v flite >/dev/null || missing+=(flite)
+command -v text2wave >/dev/null || missing+=(festival)
+[ -d /usr/share/festival/voices/english/kal_diphone ] || missing+=(festvox-kallpc16k)
+[ -d /usr/share/festival/voices/english/ked_diphone ] || missing+=(festvox-kdlpc16k)
+[ -d /usr/share/festival/voices/us/cmu_us_slt_arctic_hts ] || missing+=(festvox-us-slt-hts)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

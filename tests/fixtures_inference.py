@@ -102,7 +102,7 @@ def _key() -> str:
 def _voice(v):
     from finparakeet.synth.tts import Voice
 
-    return Voice(v[0], v[1], v[3] if len(v) > 3 else RATE, v[2])
+    return Voice(f"{v[0]}+{v[1]}" if v[1] else v[0], v[3] if len(v) > 3 else RATE, v[2])
 
 
 def _say(text: str, voice) -> np.ndarray:

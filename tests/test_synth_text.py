@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from dataclasses import replace
+
+import wordfreq
 
 import pytest
 
@@ -12,7 +15,7 @@ from finparakeet.entities import FINANCE_CATEGORIES, span_errors
 from finparakeet.lexicon import load_lexicon
 from finparakeet.synth import SynthConfig, from_dict, plan_utterances
 from finparakeet.synth.config import SplitConfig
-from finparakeet.synth.general import GeneralConfig, clean_sentence
+from finparakeet.synth.general import GeneralConfig, clean_sentence, everyday, load_general_sentences
 from finparakeet.synth.pipeline import split_counts, unseen_share
 from finparakeet.synth.pools import LexiconPools
 from finparakeet.synth.templates import load_templates, parse_template
@@ -270,3 +273,41 @@ def test_config_from_dict_checks_keys():
         SynthConfig(corpus="news")
     with pytest.raises(ValueError, match="sum to 1"):
         SynthConfig(splits=SplitConfig(train=0.9, dev=0.1, test=0.1))
+
+
+def test_heldout_voice_family_reads_only_test():
+    plan = plan_utterances(SynthConfig(num_utterances=400, seed=4))
+    fams = {s: Counter(p.voice.family for p in plan.specs if p.split == s) for s in ("train", "dev", "test")}
+    assert fams["train"]["piper"] == 0 and fams["dev"]["piper"] == 0
+    assert 0.3 <= fams["test"]["piper"] / sum(fams["test"].values()) <= 0.7
+    assert {"espeak", "flite", "festival"} <= set(fams["train"])
+
+
+def test_voice_family_config_is_checked():
+    with pytest.raises(ValueError, match="both trained on and held out"):
+        TTSConfig(families=("espeak", "piper"), family_weights=(1, 1))
+    with pytest.raises(ValueError, match="unknown voice famil"):
+        TTSConfig(heldout_families=("mbrola",))
+    with pytest.raises(ValueError, match="one weight"):
+        TTSConfig(families=("espeak",))
+
+
+def test_general_sentences_are_read_once_before_any_is_read_again(general_available):
+    cfg = SynthConfig(num_utterances=300, seed=2, corpus="general")
+    plan = plan_utterances(cfg)
+    train = [p.utterance.label for p in plan.specs if p.split == "train"]
+    assert len(set(train)) == len(train)  # 240 draws from ~20k train sentences: no repeats
+
+
+def test_everyday_filter_keeps_only_common_words():
+    sents = ["The cat sat on the mat.", "The sanctimonious hypocrites prevaricated."]
+    assert list(everyday(sents, 20000)) == ["The cat sat on the mat."]
+    assert list(everyday(sents, 50)) == []  # "sat", "mat" are not among the 50 most frequent words
+
+
+def test_general_corpus_vocabulary_filter(general_available):
+    everyday_only = set(load_general_sentences(GeneralConfig(vocabulary_size=5000)))
+    everything = set(load_general_sentences(GeneralConfig(vocabulary_size=0)))
+    assert everyday_only < everything and len(everyday_only) > 5000
+    common = set(wordfreq.top_n_list("en", 5000))
+    assert all(w in common for s in everyday_only for w in wordfreq.tokenize(s, "en"))

@@ -234,7 +234,7 @@ class EntityValidationCallback(pl.Callback):
             entry: dict[str, Any] = {"validation": self._index, "epoch": trainer.current_epoch,
                                      "step": trainer.global_step}
             for k, v in sorted(trainer.callback_metrics.items()):
-                if k.startswith(self.prefix):
+                if k.startswith(self.prefix) or k.startswith("time/"):  # time/: the TrainingClock's hours
                     value = float(v)
                     entry[k] = None if math.isnan(value) else value
             if self.write_reports:

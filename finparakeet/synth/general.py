@@ -2,6 +2,8 @@
 
 Sources are cleaned to short, plain sentences in written form: attributions, verse and lists, shouting, dialogue and
 odd characters are dropped, so every label is something a voice can read and a recogniser can be asked to write.
+Everyday English: by default only sentences whose every word is among the 20,000 most frequent English words
+(wordfreq's list) are kept, so the corpus is what a general model should know rather than WordNet's rare headwords.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-__all__ = ["GeneralConfig", "load_general_sentences", "fortune_sentences", "wordnet_sentences", "clean_sentence"]
+import wordfreq
+
+__all__ = ["GeneralConfig", "everyday", "load_general_sentences", "fortune_sentences", "wordnet_sentences", "clean_sentence"]
 
 _FORTUNE_SKIP = {"art", "ascii-art"}  # pictures, not sentences
 _OK_CHARS = re.compile(r"^[A-Za-z0-9 ,;:'$%&?!.\-]+$")
@@ -30,6 +34,15 @@ class GeneralConfig:
     sources: tuple[str, ...] = ("fortunes", "wordnet")
     min_words: int = 4
     max_words: int = 20
+    vocabulary_size: int = 20000  # keep sentences made only of the N most frequent English words; 0: keep all
+
+
+def everyday(sentences: Iterable[str], vocabulary_size: int) -> Iterator[str]:
+    """The sentences whose every word (wordfreq's English tokens) is among the ``vocabulary_size`` most frequent."""
+    common = set(wordfreq.top_n_list("en", vocabulary_size))
+    for s in sentences:
+        if all(w in common for w in wordfreq.tokenize(s, "en")):
+            yield s
 
 
 def clean_sentence(s: str, min_words: int = 4, max_words: int = 20) -> str | None:
@@ -109,5 +122,5 @@ def load_general_sentences(cfg: GeneralConfig = GeneralConfig()) -> tuple[str, .
             found = wordnet_sentences(cfg.wordnet_dir, cfg.min_words, cfg.max_words)
         else:
             raise ValueError(f"unknown general source {source!r} (fortunes, wordnet)")
-        out.update(found)
+        out.update(everyday(found, cfg.vocabulary_size) if cfg.vocabulary_size else found)
     return tuple(sorted(out))

@@ -120,10 +120,14 @@ def plan_utterances(cfg: SynthConfig, lexicon: Lexicon | None = None) -> Plan:
                         "test": sentences[n_train + n_dev:]}
 
     texts: list[Utterance | None] = [None] * len(splits)
+    drawn = Counter[str]()
     for i, (split, kind) in enumerate(zip(splits, kinds)):
         if kind == "general":
             rng = _rng(seed, "text", i)
-            label = rng.choice(general_pool[split] or general_pool["train"])
+            pool = general_pool[split] or general_pool["train"]
+            # Without replacement: every sentence is read once before any is read again (by another voice).
+            label = pool[drawn[split] % len(pool)]
+            drawn[split] += 1
             texts[i] = Utterance(label, verbalize(label, rng))
     # Train first: what train uses decides what counts as unseen in dev and test.
     train_ids: set[str] = set()
@@ -150,9 +154,15 @@ def plan_utterances(cfg: SynthConfig, lexicon: Lexicon | None = None) -> Plan:
         specs.append(UtteranceSpec(
             id=f"{cfg.corpus}-{seed}-{i:06d}", index=i, split=split, corpus=kind,
             utterance=_with_seen(u, train_ids, train_surfaces),
-            voice=choose_voice(cfg.tts, _rng(seed, "voice", i)),
+            voice=_voice(cfg, split, _rng(seed, "voice", i)),
             augment=choose_augmentation(cfg.augment, _rng(seed, "augment", i))))
     return Plan(tuple(specs), heldout)
+
+
+def _voice(cfg: SynthConfig, split: str, rng: random.Random) -> Voice:
+    """Held-out voice families read only test utterances (a ``tts.heldout_share`` of them)."""
+    heldout = split == "test" and bool(cfg.tts.heldout_families) and rng.random() < cfg.tts.heldout_share
+    return choose_voice(cfg.tts, rng, heldout=heldout)
 
 
 def _test_utterance(gen: FinanceTextGenerator, rng: random.Random, cfg: SynthConfig, train_ids: set[str],
@@ -218,6 +228,8 @@ def _summary(cfg: SynthConfig, plan: Plan, cuts: dict[str, list[MonoCut]]) -> di
     test_ents = ents("test")
     lexicon_unseen = [e for e in test_ents if e.get("seen") is False and not str(e.get("source")).startswith("pattern:")]
     voices = sorted({c.supervisions[0].custom["voice"]["name"] for cs in cuts.values() for c in cs})
+    families = {s: dict(sorted(Counter(c.supervisions[0].custom["voice"]["family"] for c in cuts[s]).items()))
+                for s in SPLITS}
     augmented = sum(bool(c.supervisions[0].custom["augmentation"]) for cs in cuts.values() for c in cs)
     return {
         "corpus": cfg.corpus,
@@ -225,7 +237,8 @@ def _summary(cfg: SynthConfig, plan: Plan, cuts: dict[str, list[MonoCut]]) -> di
         "hours": round(sum(c.duration for cs in cuts.values() for c in cs) / 3600, 4),
         "hours_per_split": {s: round(sum(c.duration for c in cuts[s]) / 3600, 4) for s in SPLITS},
         "utterances": {s: len(cuts[s]) for s in SPLITS},
-        "voices": {"distinct": len(voices), "names": voices},
+        "voices": {"distinct": len(voices), "names": voices, "families_per_split": families,
+                   "heldout_families": list(cfg.tts.heldout_families)},
         "augmented_share": round(augmented / max(sum(len(cs) for cs in cuts.values()), 1), 4),
         "entities_per_category": {s: dict(sorted(Counter(e["category"] for e in ents(s)).items())) for s in SPLITS},
         # The issue's figure: test entities built from lexicon entries that train never used.

@@ -89,6 +89,7 @@ def make_trainer(cfg: DictConfig, run_dir: Path, callbacks: Sequence[Any] = ()):
     import lightning.pytorch as pl
     from lightning.pytorch.callbacks import ModelCheckpoint
 
+    from finparakeet.lightning.clock import TrainingClock
     from finparakeet.lightning.hook import EntityValidationCallback
 
     ckpt_dir = run_dir / CHECKPOINTS
@@ -115,7 +116,7 @@ def make_trainer(cfg: DictConfig, run_dir: Path, callbacks: Sequence[Any] = ()):
     else:
         raise SetupError(f"logger must be tensorboard, csv or none, got {kind!r}")
     trainer = pl.Trainer(**_container(cfg.trainer), logger=logger, default_root_dir=str(run_dir),
-                         callbacks=[hook, best, last, *callbacks], enable_checkpointing=True)
+                         callbacks=[hook, TrainingClock(), best, last, *callbacks], enable_checkpointing=True)
     return trainer, hook, best, last
 
 
