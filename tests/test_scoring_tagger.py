@@ -5,7 +5,7 @@ import time
 import pytest
 
 from finparakeet.lexicon import Lexicon, LexiconEntry
-from finparakeet.scoring import FinanceTagger
+from finparakeet.text import FinanceTagger
 
 LEX = Lexicon((
     LexiconEntry("ticker:NVDA", "NVDA", "TICKER", "ticker", ("N V D A",), ticker="NVDA"),

@@ -141,7 +141,7 @@ class _Tagger:
 
     def __call__(self, text: str) -> list[EntitySpan]:
         if self._tagger is None:
-            from finparakeet.scoring.tagger import FinanceTagger
+            from finparakeet.text.tagger import FinanceTagger
 
             self._tagger = FinanceTagger()
         return self._tagger.tag(text)

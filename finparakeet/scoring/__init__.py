@@ -1,4 +1,4 @@
-"""Finance entity scoring: tagger, alignment, metrics, reports (DESIGN.md, "Entity scoring"). Never imports NeMo;
+"""Finance entity scoring: alignment, metrics, reports (DESIGN.md, "Entity scoring"). Never imports NeMo;
 imports torch only for ``EntityMetric`` (loaded on first access).
 
     from finparakeet.scoring import score_manifest, write_reports
@@ -20,7 +20,6 @@ from finparakeet.scoring.metrics import (DEFAULT_CATEGORIES, EARNINGS21_TYPES, C
                                          count_scores)
 from finparakeet.scoring.plain import PlainNormalizer
 from finparakeet.scoring.report import build_report, flat_scalars, summary_lines, to_markdown, write_reports
-from finparakeet.scoring.tagger import FinanceTagger
 from finparakeet.scoring.utterance import (EntityResult, PreparedReference, UtteranceScore, prepare_reference,
                                            score_prepared, score_utterance)
 
@@ -32,7 +31,7 @@ __all__ = [
     "KeyphraseSet", "compile_keyphrases",
     "DEFAULT_CATEGORIES", "EARNINGS21_TYPES", "Counts", "EntityScorer", "EntityTally", "count_scores", "EntityMetric",
     "PlainNormalizer", "build_report", "flat_scalars", "summary_lines", "to_markdown", "write_reports",
-    "FinanceTagger", "EntityResult", "PreparedReference", "UtteranceScore", "prepare_reference", "score_prepared",
+    "EntityResult", "PreparedReference", "UtteranceScore", "prepare_reference", "score_prepared",
     "score_utterance",
 ]
 

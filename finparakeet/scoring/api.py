@@ -17,7 +17,7 @@ from finparakeet.entities import EntitySpan
 from finparakeet.scoring.inputs import (ScoringItem, Skipped, iter_earnings21, normalise_system, read_cuts,
                                         read_manifest)
 from finparakeet.scoring.metrics import DEFAULT_CATEGORIES, EntityScorer, EntityTally
-from finparakeet.scoring.tagger import FinanceTagger
+from finparakeet.text.tagger import FinanceTagger
 
 BiasList = str | Path | Sequence[str] | None
 

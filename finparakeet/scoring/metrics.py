@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from finparakeet.entities import FINANCE_CATEGORIES, EntitySpan, parse_entities
 from finparakeet.scoring.keyphrases import KeyphraseSet, compile_keyphrases
-from finparakeet.scoring.tagger import FinanceTagger
+from finparakeet.text.tagger import FinanceTagger
 from finparakeet.scoring.utterance import PreparedReference, UtteranceScore, prepare_reference, score_prepared
 
 # Earnings-21's NER sidecar types (kept as they are when entities come from it).

@@ -16,7 +16,7 @@ from torchmetrics import Metric
 from finparakeet.entities import EntitySpan
 from finparakeet.scoring.metrics import (DEFAULT_CATEGORIES, Counts, EntityScorer, category_vocabulary,
                                          count_scores)
-from finparakeet.scoring.tagger import FinanceTagger
+from finparakeet.text.tagger import FinanceTagger
 from finparakeet.scoring.utterance import PreparedReference, UtteranceScore
 
 
