@@ -16,8 +16,8 @@ from finparakeet.scoring.api import (load_earnings21, score_cuts, score_earnings
 from finparakeet.scoring.html import to_html
 from finparakeet.scoring.inputs import ScoringItem, Skipped, read_cuts, read_earnings21, read_manifest
 from finparakeet.scoring.keyphrases import KeyphraseSet, compile_keyphrases
-from finparakeet.scoring.metrics import (DEFAULT_CATEGORIES, EARNINGS21_TYPES, Counts, EntityScorer, EntityTally,
-                                         count_scores)
+from finparakeet.scoring.counts import DEFAULT_CATEGORIES, EARNINGS21_TYPES, Counts
+from finparakeet.scoring.metrics import EntityScorer, EntityTally, count_scores
 from finparakeet.scoring.plain import PlainNormalizer
 from finparakeet.scoring.report import build_report, flat_scalars, summary_lines, to_markdown, write_reports
 from finparakeet.scoring.utterance import (EntityResult, PreparedReference, UtteranceScore, prepare_reference,

@@ -16,7 +16,8 @@ from finparakeet.biasing.phrases import read_key_phrases
 from finparakeet.entities import EntitySpan
 from finparakeet.scoring.inputs import (ScoringItem, Skipped, iter_earnings21, normalise_system, read_cuts,
                                         read_manifest)
-from finparakeet.scoring.metrics import DEFAULT_CATEGORIES, EntityScorer, EntityTally
+from finparakeet.scoring.counts import DEFAULT_CATEGORIES
+from finparakeet.scoring.metrics import EntityScorer, EntityTally
 from finparakeet.text.tagger import FinanceTagger
 
 BiasList = str | Path | Sequence[str] | None

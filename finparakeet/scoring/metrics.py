@@ -12,56 +12,23 @@ Definitions (DESIGN.md, "Entity scoring"), all on normalised words:
 Two accumulators share one implementation (``EntityScorer`` scores, ``count_scores`` counts):
 
 - ``EntityTally``: plain Python, no torch (the evaluate recipe, the benchmark);
-- ``EntityMetric`` (``finparakeet.scoring.torchmetric``, loaded on first use): the same counts as torch tensor
+- ``EntityMetric`` (``finparakeet.scoring.torchmetric``): the same counts as torch tensor
   states with sum reduction (a torchmetrics ``Metric``), so a Lightning validation loop can sync it across processes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from finparakeet.entities import FINANCE_CATEGORIES, EntitySpan, parse_entities
+from finparakeet.entities import EntitySpan, parse_entities
+from finparakeet.scoring.counts import (DEFAULT_CATEGORIES, N_CORRECT, N_ENTITIES, N_ERRORS, N_REF_WORDS, OTHER,
+                                        W_DEL, W_INS, W_REF, W_SUB, W_UNSCORABLE, W_UTTS, Counts,
+                                        category_vocabulary)
 from finparakeet.scoring.keyphrases import KeyphraseSet, compile_keyphrases
-from finparakeet.text.tagger import FinanceTagger
+from finparakeet.scoring.report import build_report
 from finparakeet.scoring.utterance import PreparedReference, UtteranceScore, prepare_reference, score_prepared
-
-# Earnings-21's NER sidecar types (kept as they are when entities come from it).
-EARNINGS21_TYPES: tuple[str, ...] = (
-    "ABBREVIATION", "ALPHANUMERIC", "CARDINAL", "CONTRACTION", "DATE", "EVENT", "FAC", "FALLBACK", "GPE", "LANGUAGE",
-    "LAW", "LOC", "MONEY", "NORP", "ORDINAL", "ORG", "PERCENT", "PERSON", "PRODUCT", "QUANTITY", "RANGE", "TIME",
-    "TWITTER", "WEBSITE", "WORK_OF_ART", "YEAR",
-)
-OTHER = "OTHER"  # the count bucket for a category outside the metric's vocabulary
-DEFAULT_CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(FINANCE_CATEGORIES + EARNINGS21_TYPES))
-
-# Columns of the per-category count tensors.
-N_ENTITIES, N_CORRECT, N_ERRORS, N_REF_WORDS = range(4)
-# Entries of the word count tensor.
-W_SUB, W_DEL, W_INS, W_REF, W_UTTS, W_UNSCORABLE = range(6)
-
-
-@dataclass(frozen=True)
-class Counts:
-    """Plain-integer snapshot of an ``EntityMetric``'s states (what the report is built from)."""
-
-    categories: tuple[str, ...]  # row names of ``by_category`` / ``unseen``, OTHER last
-    words: tuple[int, ...]  # W_* entries
-    by_category: tuple[tuple[int, ...], ...]  # per category: N_* columns
-    unseen: tuple[tuple[int, ...], ...]
-    keyphrases: tuple[int, int, int] | None  # hits, false alarms, misses; None without a bias list
-
-
-def rates(num_entities: int, correct: int, errors: int, ref_words: int) -> dict[str, Any]:
-    """The report's per-group numbers (rates are None where there is nothing to divide)."""
-    return {
-        "entity_wer": errors / ref_words if ref_words else None,
-        "entity_accuracy": correct / num_entities if num_entities else None,
-        "num_entities": num_entities,
-        "errors": errors,
-        "ref_words": ref_words,
-    }
-
+from finparakeet.text import FinanceNormalizer
+from finparakeet.text.tagger import FinanceTagger
 
 def _as_spans(entities: Sequence[EntitySpan | Mapping[str, Any]]) -> list[EntitySpan]:
     return [e if isinstance(e, EntitySpan) else parse_entities([e])[0] for e in entities]
@@ -73,7 +40,6 @@ class EntityScorer:
     def __init__(self, normalizer=None, tagger: FinanceTagger | None = None,
                  bias_list: Iterable[str] | None = None) -> None:
         if normalizer is None:
-            from finparakeet.text import FinanceNormalizer
             normalizer = FinanceNormalizer()
         self.normalizer = normalizer
         self._tagger = tagger  # built on first need: most inputs carry their entities
@@ -109,11 +75,6 @@ class EntityScorer:
             utt_id = str(ids[k]) if ids is not None else str(first_index + k)
             out.append(score_prepared(ref, hyp, self.normalizer, utt_id, self.keyphrases))
         return out
-
-
-def category_vocabulary(categories: Sequence[str]) -> tuple[str, ...]:
-    """The categories as count rows: deduplicated, OTHER last."""
-    return tuple(c for c in dict.fromkeys(categories) if c != OTHER) + (OTHER,)
 
 
 def count_scores(scores: Iterable[UtteranceScore], categories: tuple[str, ...]
@@ -206,13 +167,5 @@ class EntityTally:
 
     def compute(self, **kwargs: Any) -> dict[str, Any]:
         """The report dict (``report.build_report``; ``kwargs`` go to it)."""
-        from finparakeet.scoring.report import build_report  # report imports this module's helpers
         return build_report(self.counts(), self.details, **kwargs)
 
-
-def __getattr__(name: str) -> Any:
-    # EntityMetric needs torch + torchmetrics (~3 s to import): load it only when asked for.
-    if name == "EntityMetric":
-        from finparakeet.scoring.torchmetric import EntityMetric
-        return EntityMetric
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,8 +26,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from finparakeet.entities import EARNINGS21_TO_FINANCE, FINANCE_CATEGORIES
 from finparakeet.scoring.keyphrases import prf
-from finparakeet.scoring.metrics import (N_CORRECT, N_ENTITIES, N_ERRORS, N_REF_WORDS, W_DEL, W_INS, W_REF, W_SUB,
-                                         W_UNSCORABLE, W_UTTS, Counts, rates)
+from finparakeet.scoring.counts import (N_CORRECT, N_ENTITIES, N_ERRORS, N_REF_WORDS, W_DEL, W_INS, W_REF, W_SUB,
+                                        W_UNSCORABLE, W_UTTS, Counts, rates)
 from finparakeet.scoring.utterance import UtteranceScore
 
 def _sum_rows(rows: Iterable[Sequence[int]]) -> list[int]:

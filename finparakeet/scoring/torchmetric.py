@@ -14,8 +14,9 @@ import torch
 from torchmetrics import Metric
 
 from finparakeet.entities import EntitySpan
-from finparakeet.scoring.metrics import (DEFAULT_CATEGORIES, Counts, EntityScorer, category_vocabulary,
-                                         count_scores)
+from finparakeet.scoring.counts import DEFAULT_CATEGORIES, Counts, category_vocabulary
+from finparakeet.scoring.metrics import EntityScorer, count_scores
+from finparakeet.scoring.report import build_report
 from finparakeet.text.tagger import FinanceTagger
 from finparakeet.scoring.utterance import PreparedReference, UtteranceScore
 
@@ -77,7 +78,6 @@ class EntityMetric(Metric):
                       tuple(self.keyphrases.tolist()) if self.scorer.keyphrases is not None else None)
 
     def compute(self) -> dict[str, Any]:
-        from finparakeet.scoring.report import build_report
         return build_report(self.counts(), self.details)
 
     def forward(self, *args: Any, **kwargs: Any) -> None:
