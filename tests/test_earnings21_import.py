@@ -74,6 +74,17 @@ def test_read_nlp_malformed_line_names_file_and_line(tmp_path, bad, what):
         read_nlp(path)
 
 
+def test_read_nlp_list_columns_other_literals_and_bad_bytes(tmp_path):
+    # Lists of ints and double-quoted strings take the literal parser; a bad byte is reported with its line.
+    path = tmp_path / "odd.nlp"
+    path.write_text(f'{HEADER}\na|0||||LC|["1:YEAR"]|[3, 4]\nb|0||||LC|[ \'2:CARDINAL\' ,\'5:X\' ]|[]\n')
+    a, b = read_nlp(path)
+    assert a.tags == ["1:YEAR"] and a.wer_tags == ["3", "4"] and b.tags == ["2:CARDINAL", "5:X"]
+    path.write_bytes(f"{HEADER}\nok|0||||LC|[]|[]\nbad\xff|0||||LC|[]|[]\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"odd\.nlp:3: not UTF-8 .* at byte 3"):
+        read_nlp(path)
+
+
 def test_load_call_entities(tmp_path):
     call = load_call(_tiny_root(tmp_path), "100")
     got = {(e.source, e.category, e.text) for e in call.entities}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ MEDIA_SUFFIXES = (".mp3", ".wav", ".flac")
 UNKNOWN_CATEGORY = "UNKNOWN"
 
 
-@dataclass
+@dataclass(slots=True)
 class NlpToken:
     """One line of an ``.nlp`` file. ``ts``/``end_ts`` are seconds or None when the file leaves them empty."""
 
@@ -59,10 +60,18 @@ class Earnings21Call:
     metadata: dict[str, Any]
 
 
+# The common shape of the list columns, "['0:YEAR', '1:CARDINAL']", read without Python's parser (a call has ~8,000
+# lines and ast.literal_eval was most of the reading time); anything else goes through literal_eval.
+_QUOTED_LIST = re.compile(r"\[\s*'[^'\\]*'(?:\s*,\s*'[^'\\]*')*\s*\]")
+_QUOTED = re.compile(r"'([^'\\]*)'")
+
+
 def _parse_list(raw: str) -> list[str]:
     raw = raw.strip()
     if raw in ("", "[]"):
         return []
+    if _QUOTED_LIST.fullmatch(raw):
+        return _QUOTED.findall(raw)
     value = ast.literal_eval(raw)  # the files write Python list literals: "['0:YEAR', '1:CARDINAL']"
     if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
         raise ValueError(f"expected a list of ids, got {raw!r}")
@@ -71,37 +80,43 @@ def _parse_list(raw: str) -> list[str]:
 
 def _parse_time(raw: str) -> float | None:
     # Lenient on purpose: the reference 4346923 has a stray "." in its endTs column, and references carry no times.
+    if not raw:
+        return None
     try:
         return float(raw)
     except ValueError:
         return None
 
 
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line, line_start = data.count(b"\n", 0, e.start) + 1, data.rfind(b"\n", 0, e.start) + 1
+        raise ValueError(f"{path}:{line}: not UTF-8 ({e.reason} at byte {e.start - line_start})") from None
+
+
 def read_nlp(path: str | Path) -> list[NlpToken]:
     """Tokens of an ``.nlp`` file (8 columns for references, 7 for system outputs); ``ValueError`` with file:line."""
     path = Path(path)
     tokens = []
-    with open(path, "rb") as f:
-        for n, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as e:
-                raise ValueError(f"{path}:{n}: not UTF-8 ({e.reason} at byte {e.start})") from None
-            if n == 1 and line.startswith("token|"):
-                continue
-            if not line.strip():
-                continue
-            cols = line.split("|")
-            if len(cols) not in (7, 8):
-                raise ValueError(f"{path}:{n}: expected 7 or 8 '|'-separated columns "
-                                 f"({'|'.join(NLP_COLUMNS)}), got {len(cols)}: {line!r}")
-            try:
-                tokens.append(NlpToken(
-                    token=cols[0].strip(), speaker=cols[1], ts=_parse_time(cols[2]), end_ts=_parse_time(cols[3]),
-                    punctuation=cols[4], case=cols[5], tags=_parse_list(cols[6]),
-                    wer_tags=_parse_list(cols[7]) if len(cols) == 8 else []))
-            except (ValueError, SyntaxError) as e:
-                raise ValueError(f"{path}:{n}: {e}: {line!r}") from None
+    append = tokens.append
+    for n, line in enumerate(_decode(path).split("\n"), 1):
+        line = line.rstrip("\r")
+        if n == 1 and line.startswith("token|"):
+            continue
+        if not line.strip():
+            continue
+        cols = line.split("|")
+        if len(cols) not in (7, 8):
+            raise ValueError(f"{path}:{n}: expected 7 or 8 '|'-separated columns "
+                             f"({'|'.join(NLP_COLUMNS)}), got {len(cols)}: {line!r}")
+        try:
+            append(NlpToken(cols[0].strip(), cols[1], _parse_time(cols[2]), _parse_time(cols[3]), cols[4], cols[5],
+                            _parse_list(cols[6]), _parse_list(cols[7]) if len(cols) == 8 else []))
+        except (ValueError, SyntaxError) as e:
+            raise ValueError(f"{path}:{n}: {e}: {line!r}") from None
     return tokens
 
 
