@@ -15,6 +15,9 @@ substitution, not a pair of edits):
   ("4.2 times"); "pp"/"ppt" -> ``percentage points`` (not %: a change of points is not a percent change).
 - signs: "-2%" = "negative two percent" -> ``minus 2%``. Ranges share the second unit/scale: "3-5%" =
   "three to five percent" -> ``3% to 5%``; "$3 to $5 billion" -> ``$3 billion to $5 billion``.
+- one spoken number has falling scale words: "two billion three billion" is two numbers (``2 billion 3 billion``),
+  as is "one hundred two hundred"; no value reaches a quadrillion (longer digit runs are identifiers), so every
+  number renders with a mantissa below 1000 before its scale word.
 - spoken readings: years and pairs "twenty twenty four" = "two thousand twenty four" -> ``2024``; "one forty four"
   -> ``144``; "two oh three" -> ``203``; three or more spoken digits -> a digit string.
 - years a recogniser wrote in halves: "20 21" = "2000 and 21" -> ``2021``.

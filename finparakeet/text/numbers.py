@@ -34,6 +34,17 @@ def scale_word(t: Tok) -> Decimal | None:
     return None
 
 
+def scaled(t: Tok, scale: Decimal) -> Decimal | None:
+    """``t``'s value times a scale word that follows it, or None when the word cannot scale it: ``t`` already holds
+    a scale at least as large ("one million million", "$4.2 billion bn") or the product would pass ``MAX_VALUE``.
+    A smaller scale still applies ("one thousand million" = 1 billion)."""
+    assert t.value is not None
+    if any(T.SCALE_WORDS.get(w, 0) >= scale for w in t.words):
+        return None
+    value = t.value * scale
+    return value if value < T.MAX_VALUE else None
+
+
 def scales(toks: list[Tok]) -> list[Tok]:
     """A number followed by a scale word takes its value: "4.2 billion", "four point two billion", "$1.5 bn";
     then compound amounts add up: "$1 billion $295 million" = "1 billion 295 million" = $1.295e9 (as text2num reads
@@ -43,9 +54,10 @@ def scales(toks: list[Tok]) -> list[Tok]:
         prev = out[-1] if out else None
         if prev is not None and not t.sep and is_number(prev) and prev.digits is None:
             scale = scale_word(t)
-            if scale is not None:
+            value = scaled(prev, scale) if scale is not None else None
+            if value is not None:
                 word = t.words[0] if t.kind == "n" else t.text
-                out[-1] = merge(prev, t, value=prev.value * scale, cur=prev.cur, words=prev.words + (word,))
+                out[-1] = merge(prev, t, value=value, cur=prev.cur, words=prev.words + (word,))
                 continue
         if t.kind == "n" and len(t.words) == 1 and t.words[0] in HUNDRED_OR_SCALE and not t.ordinal:
             # A scale word that found no number to scale stays a word ("90s thousand").

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from finparakeet.text import tables as T
+from finparakeet.text.numbers import scaled
 from finparakeet.text.tokens import Tok
 
 _MAX_UNIT_LEN = max(len(k) for k in T.UNIT_PHRASES)
@@ -78,9 +79,10 @@ def units(toks: list[Tok]) -> list[Tok]:
             continue
         # A scale after the currency word ("20 dollars million"): the number still takes it.
         if (_plain(t) and t.value is not None and t.cur and i + 1 < n and toks[i + 1].kind == "w"
-                and toks[i + 1].text in T.SCALE_WORDS and not toks[i + 1].sep):
+                and toks[i + 1].text in T.SCALE_WORDS and not toks[i + 1].sep
+                and (value := scaled(t, T.SCALE_WORDS[toks[i + 1].text])) is not None):
             i += 1
-            toks[i] = _with_span(t, [t, toks[i]], value=t.value * T.SCALE_WORDS[toks[i].text])
+            toks[i] = _with_span(t, [t, toks[i]], value=value, words=t.words + (toks[i].text,))
             continue
         if _plain(t) and t.value is not None and i + 1 < n and not toks[i + 1].sep:
             nxt = toks[i + 1]

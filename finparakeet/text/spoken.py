@@ -65,10 +65,52 @@ def _fn_text(toks: list[Tok], i: int) -> str:
     return t.text
 
 
+# Words text2num joins into one number; any other word (or punctuation) ends the number being read.
+_NUMBER_PARTS = frozenset({*T.UNIT_WORDS, *T.TEEN_TENS_WORDS, "hundred", "and", "point", *T.SPOKEN_SCALES})
+
+
+def number_breaks(words: list[str], seps: list[bool]) -> set[int]:
+    """Indices where a new spoken number starts although text2num would read on. Within one number the scale words
+    fall ("two billion three hundred million"): a scale word not below the one before it ("two billion three
+    billion", "one hundred two hundred") starts a second number right after that earlier scale word. text2num
+    reads such runs as one garbled value ("two billion three billion" -> 2000000003000000000). A thousand/million/...
+    that opens a number stands alone ("1,000 billion eight" is 1000 billion, then 8; text2num reads "billion eight" as
+    1000000008), except after "a" ("a million two hundred thousand")."""
+    breaks: set[int] = set()
+    big: tuple[int, int] | None = None  # (scale, index) of the current number's last thousand/million/...
+    hundred: int | None = None  # index of "hundred" since that scale word (one per group)
+    opens = True  # the next number word opens a number
+    for i, (w, sep) in enumerate(zip(words, seps)):
+        if sep or w not in _NUMBER_PARTS:  # punctuation or another word ends the number
+            big = hundred = None
+            opens = True
+            if w not in _NUMBER_PARTS:
+                continue
+        if opens:
+            opens = w in T.SPOKEN_SCALES and (i == 0 or words[i - 1] != "a")
+            if opens:
+                breaks.add(i + 1)
+                continue
+        if w == "hundred":
+            if hundred is not None:
+                breaks.add(hundred + 1)
+                big = None
+            hundred = i
+        elif w in T.SPOKEN_SCALES:
+            scale = T.SPOKEN_SCALES[w]
+            if big is not None and scale >= big[0]:
+                breaks.add(big[1] + 1)
+            big, hundred = (scale, i), None
+    return breaks
+
+
 def spoken_numbers(toks: list[Tok]) -> list[Tok]:
     """Replace runs of number words by number tokens (text2num), keeping everything else."""
-    stream = [_FNTok(t.text if t.kind == "w" and t.text not in _CONTEXT_WORDS else _fn_text(toks, i), t.sep)
-              for i, t in enumerate(toks)]
+    texts = [t.text if t.kind == "w" and t.text not in _CONTEXT_WORDS else _fn_text(toks, i)
+             for i, t in enumerate(toks)]
+    seps = [t.sep for t in toks]
+    breaks = number_breaks(texts, seps)
+    stream = [_FNTok(w, sep or i in breaks) for i, (w, sep) in enumerate(zip(texts, seps))]
     occ = find_numbers(stream, "en", 0.0)
     if not occ:
         return toks
@@ -177,7 +219,7 @@ def paired_readings(toks: list[Tok]) -> list[Tok]:
             if tail is not None and len(b.words) == 1 and i + 2 < n and not toks[i + 2].sep \
                     and _pair_head(b) and _pair_tail(toks[i + 2]) is not None:
                 tail = None
-            if tail is not None:
+            if tail is not None and (a_val * 100 + tail[0]) * tail[1] < T.MAX_VALUE:
                 out.append(merge(t, b, value=(a_val * 100 + tail[0]) * tail[1]))
                 i += 2
                 continue
@@ -312,11 +354,14 @@ def decimal_words(toks: list[Tok]) -> list[Tok]:
                 if (prev is not None and not t.sep and is_number(prev) and not prev.cur and prev.digits is None
                         and prev.value == prev.value.to_integral_value() and prev.value < 10**6):
                     whole = str(int(prev.value))
-                    first = out.pop()
-                out.append(merge(first, toks[j - 1], value=Decimal(f"{whole}.{digits}") * scale,
-                                  words=first.words + ("point",)))
-                i = j
-                continue
+                    first = prev
+                value = Decimal(f"{whole}.{digits}") * scale
+                if value < T.MAX_VALUE:  # "five hundred thousand point five trillion" is not one number
+                    if first is prev:
+                        out.pop()
+                    out.append(merge(first, toks[j - 1], value=value, words=first.words + ("point",)))
+                    i = j
+                    continue
         # "a hundred", "a million", "a thousand": "a" counts one.
         if (t.kind == "w" and t.text == "a" and i + 1 < n and not toks[i + 1].sep and toks[i + 1].kind == "n"
                 and toks[i + 1].words and toks[i + 1].words[0] in HUNDRED_OR_SCALE):

@@ -36,6 +36,10 @@ SCALE_WORDS: dict[str, Decimal] = {
     "billion": Decimal(10) ** 9, "bn": Decimal(10) ** 9,
     "trillion": Decimal(10) ** 12, "tn": Decimal(10) ** 12,
 }
+# The scale words text2num reads (spelled out), largest last: within one spoken number they must fall.
+SPOKEN_SCALES: dict[str, int] = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+# No number reaches a quadrillion: past the largest output scale a value would render as "1000000.001 trillion".
+MAX_VALUE = Decimal(10) ** 15
 # Suffix letters on written amounts ("$10K", "$4.2B", "$3MM", "3bn"): a single letter only with a currency prefix or
 # a decimal point, since "10K" alone is a filing and "3M" a company.
 MONEY_SUFFIX_SCALES: dict[str, Decimal] = {

@@ -84,9 +84,11 @@ def parse_number(num: str) -> tuple[Decimal | None, str | None]:
     if num.startswith("."):
         num = "0" + num
     try:
-        return Decimal(num), None
+        value = Decimal(num)
     except InvalidOperation:  # pragma: no cover - the regex admits only valid digits
         return None, None
+    # Past the largest scale there is no canonical "<mantissa> <scale>" form: such digits are an identifier.
+    return (value, None) if value < T.MAX_VALUE else (None, num.partition(".")[0])
 
 
 def _number_tok(m: re.Match[str], start: int, end: int) -> list[Tok] | None:
@@ -117,7 +119,8 @@ def _number_tok(m: re.Match[str], start: int, end: int) -> list[Tok] | None:
         tok.value, tok.cur = value / 100, "$"
     elif suf:
         # "$10K", "4.2B", "3bn" are scaled amounts; "10K" (the filing), "3M" (the company) are names.
-        if value is None or not (cur or "." in m["num"] or len(suf) == 2):
+        if value is None or not (cur or "." in m["num"] or len(suf) == 2) \
+                or value * T.MONEY_SUFFIX_SCALES[suf] >= T.MAX_VALUE:
             return None
         tok.value = value * T.MONEY_SUFFIX_SCALES[suf]
     out.append(tok)
