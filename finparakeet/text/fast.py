@@ -102,6 +102,8 @@ TRIGGER_WORDS: frozenset[str] = frozenset({
     *T.DECADE_WORDS,  # "the nineties" -> 90s
     *T.A_CURRENCY,  # "a dollar" -> $1
     *T.ROMAN_CONTEXT,  # "Phase I" -> phase 1 ("I" alone is a companion)
+    *T.YEAR_KINDS,  # "fiscal year" -> fy
+    *T.SPOKEN_ABBREVIATIONS,  # "YTD" -> year to date
 })
 
 

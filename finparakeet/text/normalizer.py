@@ -21,7 +21,10 @@ substitution, not a pair of edits):
 - spoken readings: years and pairs "twenty twenty four" = "two thousand twenty four" -> ``2024``; "one forty four"
   -> ``144``; "two oh three" -> ``203``; three or more spoken digits -> a digit string.
 - years a recogniser wrote in halves: "20 21" = "2000 and 21" -> ``2021``.
-- ordinals ``1st``, ``21st``; quarters "Q3" = "Q three" = "third quarter" -> ``q 3``; a day after a month is a
+- periods: quarters "Q3" = "3Q" = "Q three" = "third quarter" -> ``q 3``; halves "H1" = "1H" = "first half" ->
+  ``h 1``; "FY" = "fiscal year" -> ``fy`` ("fiscal 2019" = "FY 2019" -> ``fy 2019``; "calendar" -> ``cy``); "YTD" ->
+  ``year to date``; "of" before the year goes ("first half of 2019" = "H1 2019" -> ``h 1 2019``).
+- ordinals ``1st``, ``21st``; a day after a month is a
   number ("June 2nd" = "June 2" -> ``june 2``); times "8:00" = "eight o'clock" -> ``8``, "4:05" = "four oh five"
   -> ``405``; fractions "two thirds" -> ``2/3``; Roman numerals after "phase", "class", ... ("Phase III" -> ``phase 3``).
 - letters and codes: spelled capitals join ("N V D A" = "NVDA" -> ``nvda``, "E P S" -> ``eps``); letters and digits
@@ -107,7 +110,7 @@ def _pipeline(toks: list[Tok]) -> list[Tok]:
     toks = spoken.fractions(toks)
     toks = numbers.scales(toks)
     toks = rules.letters(toks)  # before units: a spelled code can be a currency ("C H F eighty five")
-    toks = rules.quarters(toks)
+    toks = rules.periods(toks)
     toks = rules.dates_and_numerals(toks)
     toks = rules.units(toks)
     return rules.signs_and_ranges(toks)

@@ -180,21 +180,73 @@ def signs_and_ranges(toks: list[Tok]) -> list[Tok]:
     return toks
 
 
-def quarters(toks: list[Tok]) -> list[Tok]:
-    """"third quarter" / "3rd quarter" -> "q 3", the same words as "Q3" and "Q three"."""
+_PERIOD_LETTERS = dict(T.PERIOD_PARTS.values())  # "q" -> 4, "h" -> 2
+
+
+def _count(t: Tok, most: int) -> bool:
+    """A whole number 1..``most`` with no currency or unit: which quarter or half."""
+    return (t.kind == "n" and t.value is not None and not t.cur and not t.unit and t.digits is None
+            and t.value == t.value.to_integral_value() and 1 <= t.value <= most)
+
+
+def _year(t: Tok) -> bool:
+    return _count(t, 2099) and not t.ordinal and t.value >= 1900
+
+
+def periods(toks: list[Tok]) -> list[Tok]:
+    """Periods written as they are said, and said as they are written: "third quarter" = "3Q" = "Q3" -> "q 3",
+    "first half" = "1H" = "H1" -> "h 1"; "fiscal year" = "FY" -> "fy" and "fiscal 2019" = "FY 2019" (likewise
+    "calendar" -> "cy"); "YTD" -> "year to date"; and "of" between a quarter or half and its year goes, so
+    "first half of 2019" = "H1 2019" = "1H 2019"."""
     out: list[Tok] = []
     i, n = 0, len(toks)
     while i < n:
         t = toks[i]
-        if (t.kind == "n" and t.ordinal and t.value is not None and 1 <= t.value <= 4 and i + 1 < n
-                and toks[i + 1].kind == "w" and toks[i + 1].text in T.QUARTER_WORDS and not toks[i + 1].sep):
-            start, end = t.start, toks[i + 1].end
-            out.append(Tok("q", start, end, sep=t.sep, upper=True))
+        nxt = toks[i + 1] if i + 1 < n and not toks[i + 1].sep else None
+        if nxt is not None and t.ordinal and nxt.kind == "w" and nxt.text in T.PERIOD_PARTS \
+                and _count(t, T.PERIOD_PARTS[nxt.text][1]):
+            start, end = t.start, nxt.end
+            out.append(Tok(T.PERIOD_PARTS[nxt.text][0], start, end, sep=t.sep, upper=True))
             out.append(Tok("", start, end, kind="n", value=t.value, words=t.words))
             i += 2
             continue
+        # "3Q", "1H": one written chunk (its pieces share its span), the letter in capitals.
+        if (nxt is not None and not t.ordinal and not t.words and nxt.kind == "w" and nxt.upper
+                and nxt.text in _PERIOD_LETTERS and (nxt.start, nxt.end) == (t.start, t.end)
+                and _count(t, _PERIOD_LETTERS[nxt.text])):
+            out.append(Tok(nxt.text, t.start, t.end, sep=t.sep, upper=True))
+            out.append(Tok("", t.start, t.end, kind="n", value=t.value))
+            i += 2
+            continue
+        if t.kind == "w" and t.text in T.YEAR_KINDS and nxt is not None:
+            if nxt.kind == "w" and nxt.text == "year":  # "fiscal year" -> "fy"
+                out.append(Tok(T.YEAR_KINDS[t.text], t.start, nxt.end, sep=t.sep, upper=True))
+                i += 2
+                continue
+            if _count(nxt, 2099) and not nxt.ordinal:  # "fiscal 2019", "fiscal nineteen" -> "fy 2019"
+                out.append(Tok(T.YEAR_KINDS[t.text], t.start, t.end, sep=t.sep, upper=True))
+                i += 1
+                continue
+        if t.kind in ("w", "l") and t.text in T.SPOKEN_ABBREVIATIONS:
+            out.extend(Tok(w, t.start, t.end, sep=t.sep and k == 0)
+                       for k, w in enumerate(T.SPOKEN_ABBREVIATIONS[t.text]))
+            i += 1
+            continue
         out.append(t)
         i += 1
+    return _of_year(out)
+
+
+def _of_year(toks: list[Tok]) -> list[Tok]:
+    """Drop "of" between a quarter or half and its year: "q 3 of 2019", "h 1 of fy 2019"."""
+    out: list[Tok] = []
+    for i, t in enumerate(toks):
+        if (t.kind == "w" and t.text == "of" and not t.sep and len(out) >= 2 and i + 1 < len(toks)
+                and not toks[i + 1].sep and out[-2].kind == "w" and out[-2].text in _PERIOD_LETTERS
+                and out[-1].kind == "n" and (_year(toks[i + 1])
+                                             or (toks[i + 1].kind == "w" and toks[i + 1].text in T.YEAR_KINDS.values()))):
+            continue
+        out.append(t)
     return out
 
 

@@ -71,6 +71,13 @@ SIGN_WORDS: dict[str, str] = {"minus": "minus", "negative": "minus", "plus": "pl
 
 # Ordinals that name a quarter ("third quarter" = "Q3"); value -> quarter number.
 QUARTER_WORDS = frozenset({"quarter"})
+# Parts of a year after an ordinal -> the letter written for them and how many a year has: "third quarter" = "Q3"
+# = "3Q", "first half" = "H1" = "1H".
+PERIOD_PARTS: dict[str, tuple[str, int]] = {"quarter": ("q", 4), "half": ("h", 2)}
+# Kinds of year said in full or written as letters: "fiscal year" = "FY", "fiscal 2019" = "FY 2019".
+YEAR_KINDS: dict[str, str] = {"fiscal": "fy", "calendar": "cy"}
+# Period abbreviations people expand when they speak.
+SPOKEN_ABBREVIATIONS: dict[str, tuple[str, ...]] = {"ytd": ("year", "to", "date")}
 
 # Words that join a range of numbers ("3 to 5%"): the unit of the second is shared with the first.
 RANGE_WORDS = frozenset({"to", "through", "-", "–"})
