@@ -7,6 +7,7 @@ import pytest
 from finparakeet.entities import find_span
 from finparakeet.scoring import (PlainNormalizer, score_cuts, score_items, score_manifest, to_html, to_markdown,
                                  write_reports)
+from finparakeet.scoring.report import DETAILS_JSONL_GZ, read_report
 from finparakeet.scoring.inputs import ScoringItem
 
 NORM = PlainNormalizer()
@@ -93,9 +94,31 @@ def test_report_json_round_trip_renders(tmp_path):
     ref = "Margin rose 50 bps in Q3."
     r = score_items([ScoringItem("u1", ref, "Margin rose 15 bps in Q3.", None)], normalizer=NORM)
     paths = write_reports(r, tmp_path)
-    again = json.loads(paths["json"].read_text())
+    again = read_report(paths["json"])
+    assert again == json.loads(json.dumps(r))
     assert to_html(again) == paths["html"].read_text()  # the HTML needs nothing but the JSON
     assert again["confusions"][0]["ref"] == "50 bps" and again["confusions"][0]["hyp"] == "15 bps"
+
+
+def test_long_utterances_details_go_to_the_side_file_and_come_back(tmp_path):
+    long_ref = " ".join(f"w{i}" for i in range(1500)) + " costs $5"
+    items = [ScoringItem("short", "Margin rose 50 bps.", "Margin rose 15 bps.", None),
+             ScoringItem("long", long_ref, long_ref.replace("$5", "$6").replace("w7 ", ""),
+                         [find_span(long_ref, "$5", "MONEY"), find_span(long_ref, "w7 w8", "ORG")])]
+    r = score_items(items, normalizer=NORM)
+    paths = write_reports(r, tmp_path)
+    assert paths["details"].name == DETAILS_JSONL_GZ
+    on_disk = json.loads(paths["json"].read_text())
+    short, long = on_disk["utterances"]
+    assert short == json.loads(json.dumps(r["utterances"][0]))  # short utterances stay whole
+    assert "entities" not in long and "alignment" not in long
+    assert (long["num_entities"], long["num_wrong"], long["ref_words"], long["details"]) == (2, 2, 1502,
+                                                                                            DETAILS_JSONL_GZ)
+    assert read_report(paths["json"]) == json.loads(json.dumps(r))  # nothing lost
+    assert to_html(read_report(paths["json"])) == paths["html"].read_text()
+    # The same directory reused for a report without long utterances: no stale side file is left to mislead.
+    write_reports(score_items(items[:1], normalizer=NORM), tmp_path)
+    assert not (tmp_path / DETAILS_JSONL_GZ).exists()
 
 
 def test_cuts_and_hypotheses(tmp_path):

@@ -21,7 +21,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from itertools import accumulate
+from typing import Any, Sequence
 
 from lhotse import CutSet, MonoCut, Recording, SupervisionSegment
 from lhotse.audio import AudioSource
@@ -97,27 +98,50 @@ def _decode(path: Path) -> str:
         raise ValueError(f"{path}:{line}: not UTF-8 ({e.reason} at byte {e.start - line_start})") from None
 
 
+_NO_IDS = ("", "[]")
+
+
+def _nlp_rows(path: Path) -> tuple[list[list[str]], Sequence[int]]:
+    """The columns of each token line of an ``.nlp`` file, the column count checked, and each row's line number.
+    Comprehensions over whole files rather than a loop per line: a call has ~8,000 lines, a system 360,000."""
+    lines = _decode(path).split("\n")
+    first = 1 if lines and lines[0].startswith("token|") else 0
+    rows = [line.rstrip("\r").split("|") for line in lines[first:]]
+    numbers: Sequence[int] = range(first + 1, first + 1 + len(rows))
+    odd = [] if set(map(len, rows)) <= {7, 8} else [k for k, cols in enumerate(rows) if len(cols) not in (7, 8)]
+    for k in odd:
+        line = "|".join(rows[k])
+        if line.strip():
+            raise ValueError(f"{path}:{numbers[k]}: expected 7 or 8 '|'-separated columns "
+                             f"({'|'.join(NLP_COLUMNS)}), got {len(rows[k])}: {line!r}")
+    if odd:  # blank lines
+        keep = [k for k in range(len(rows)) if len(rows[k]) in (7, 8)]
+        rows, numbers = [rows[k] for k in keep], [numbers[k] for k in keep]
+    return rows, numbers
+
+
+def _ids(path: Path, n: int, cols: list[str], k: int) -> list[str]:
+    """The list in column ``k`` (``tags`` 6, ``wer_tags`` 7; absent = empty); ``ValueError`` with file:line."""
+    raw = cols[k] if k < len(cols) else ""
+    if raw in _NO_IDS:
+        return []
+    try:
+        return _parse_list(raw)
+    except (ValueError, SyntaxError) as e:
+        raise ValueError(f"{path}:{n}: {e}: {'|'.join(cols)!r}") from None
+
+
+def _tagged(rows: list[list[str]]) -> list[int]:
+    """Indices of the rows with anything in their ``tags`` or ``wer_tags`` column (a few percent of them)."""
+    return [k for k, c in enumerate(rows) if c[6] not in _NO_IDS or (len(c) == 8 and c[7] not in _NO_IDS)]
+
+
 def read_nlp(path: str | Path) -> list[NlpToken]:
     """Tokens of an ``.nlp`` file (8 columns for references, 7 for system outputs); ``ValueError`` with file:line."""
     path = Path(path)
-    tokens = []
-    append = tokens.append
-    for n, line in enumerate(_decode(path).split("\n"), 1):
-        line = line.rstrip("\r")
-        if n == 1 and line.startswith("token|"):
-            continue
-        if not line.strip():
-            continue
-        cols = line.split("|")
-        if len(cols) not in (7, 8):
-            raise ValueError(f"{path}:{n}: expected 7 or 8 '|'-separated columns "
-                             f"({'|'.join(NLP_COLUMNS)}), got {len(cols)}: {line!r}")
-        try:
-            append(NlpToken(cols[0].strip(), cols[1], _parse_time(cols[2]), _parse_time(cols[3]), cols[4], cols[5],
-                            _parse_list(cols[6]), _parse_list(cols[7]) if len(cols) == 8 else []))
-        except (ValueError, SyntaxError) as e:
-            raise ValueError(f"{path}:{n}: {e}: {line!r}") from None
-    return tokens
+    rows, numbers = _nlp_rows(path)
+    return [NlpToken(c[0].strip(), c[1], _parse_time(c[2]), _parse_time(c[3]), c[4], c[5], _ids(path, n, c, 6),
+                     _ids(path, n, c, 7)) for n, c in zip(numbers, rows)]
 
 
 def nlp_text(tokens: list[NlpToken]) -> tuple[str, list[tuple[int, int]]]:
@@ -126,22 +150,31 @@ def nlp_text(tokens: list[NlpToken]) -> tuple[str, list[tuple[int, int]]]:
     The span covers the token only, not its punctuation. An empty token gets an empty span at the place it would
     start, and its punctuation (if any) is glued to the previous word.
     """
-    parts: list[str] = []
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for t in tokens:
-        if t.token:
-            if pos:
-                parts.append(" ")
-                pos += 1
-            spans.append((pos, pos + len(t.token)))
-            pos += len(t.token)
-            parts.append(t.token)
-        else:
-            spans.append((pos, pos))
-        parts.append(t.punctuation)
-        pos += len(t.punctuation)
-    return "".join(parts), spans
+    words = [t.token for t in tokens]
+    written = _Written(words, [t.punctuation for t in tokens])
+    return written.text, [written.span(k) for k in range(len(words))]
+
+
+class _Written:
+    """Tokens joined into text: a space before each word unless nothing has been written yet, then the word, then
+    its punctuation. Built with comprehensions (a system's outputs are 360,000 tokens); spans on demand."""
+
+    def __init__(self, words: list[str], punctuation: list[str]) -> None:
+        pieces = [" " + w + p if w else p for w, p in zip(words, punctuation)]
+        # the first token that writes anything gets no space
+        self.first = next((k for k, piece in enumerate(pieces) if piece), len(pieces))
+        if self.first < len(pieces) and words[self.first]:
+            pieces[self.first] = pieces[self.first][1:]
+        self.words = words
+        self.text = "".join(pieces)
+        self.starts = [0, *accumulate(map(len, pieces))]
+
+    def span(self, k: int) -> tuple[int, int]:
+        """Token ``k``'s characters, without its punctuation (empty, where it would start, for an empty token)."""
+        start, word = self.starts[k], self.words[k]
+        if word and k != self.first:
+            start += 1
+        return start, start + len(word)
 
 
 def list_calls(root: str | Path) -> list[str]:
@@ -165,7 +198,11 @@ def load_hypothesis(root: str | Path, system: str, call_id: str) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"no output of system {system!r} for call {call_id}: {path} does not exist "
                                 f"(systems: {', '.join(list_systems(root))})")
-    return nlp_text(read_nlp(path))[0]
+    # Straight from the columns (no NlpToken per line): a call's output has ~8,000 lines.
+    rows, numbers = _nlp_rows(path)
+    for k in _tagged(rows):
+        _ids(path, numbers[k], rows[k], 6)
+    return _Written([c[0].strip() for c in rows], [c[4] for c in rows]).text
 
 
 def _read_csv(path: Path) -> dict[str, dict[str, str]]:
@@ -198,20 +235,23 @@ def load_call(root: str | Path, call_id: str) -> Earnings21Call:
     listed in ``metadata["dropped_entities"]``.
     """
     root = Path(root)
-    tokens = read_nlp(root / REFERENCES_DIR / f"{call_id}.nlp")
+    path = root / REFERENCES_DIR / f"{call_id}.nlp"
+    rows, numbers = _nlp_rows(path)  # read from the columns, as load_hypothesis does
+    words = [c[0].strip() for c in rows]
     sidecar_path = root / WER_TAGS_DIR / f"{call_id}.wer_tag.json"
     sidecar = json.loads(sidecar_path.read_text(encoding="utf-8")) if sidecar_path.is_file() else {}
-    text, spans = nlp_text(tokens)
+    written = _Written(words, [c[4] for c in rows])
+    text = written.text
 
     extent: dict[str, list[int]] = {}  # entity id -> [first, last] index of its non-empty tokens
     tag_class: dict[str, str] = {}
     empty_only: set[str] = set()
-    for i, t in enumerate(tokens):
-        for tag in t.tags:
+    for i in _tagged(rows):
+        for tag in _ids(path, numbers[i], rows[i], 6):
             tag_id, _, cls = tag.partition(":")
             tag_class.setdefault(tag_id, cls)
-        for eid in t.wer_tags:
-            if not t.token:
+        for eid in _ids(path, numbers[i], rows[i], 7):
+            if not words[i]:
                 empty_only.add(eid)
                 continue
             extent.setdefault(eid, [i, i])[1] = i
@@ -223,12 +263,12 @@ def load_call(root: str | Path, call_id: str) -> Earnings21Call:
         else:
             category = tag_class.get(eid) or UNKNOWN_CATEGORY
             warnings.append(f"entity {eid} is not in {sidecar_path.name}; category {category} from the tags column")
-        start, end = spans[first][0], spans[last][1]
+        start, end = written.span(first)[0], written.span(last)[1]
         entities.append(EntitySpan(start, end, category, text[start:end], source=f"earnings21:{eid}"))
     entities.sort(key=lambda e: (e.start, e.end, e.source))
 
     metadata = _call_metadata(root, call_id)
-    metadata["num_tokens"] = len(tokens)
+    metadata["num_tokens"] = len(rows)
     metadata["dropped_entities"] = sorted(empty_only - set(extent), key=int)
     if warnings:
         metadata["warnings"] = warnings

@@ -15,19 +15,25 @@ Rates are null where there is nothing to divide. Extra keys: ``substitutions``, 
 ``confusions`` (the most frequent wrong entities, on normalised words), ``num_rows_scored``/``skipped`` (added by the
 input readers), and per utterance the normalised alignment (``alignment``: ref/hyp word lists and
 ``[op, ref_start, ref_end, hyp_start, hyp_end]`` chunks, op one of e/s/d/i) that the HTML page draws.
+
+On disk, an utterance longer than ``INLINE_WORDS`` reference words (a whole call) keeps only its counts in
+``entity_report.json`` (``"details": "entity_report.details.jsonl.gz"``); its entities and alignment are a line of
+that gzip'd JSON-lines file beside it. ``read_report`` puts them back.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from finparakeet.entities import EARNINGS21_TO_FINANCE, FINANCE_CATEGORIES
-from finparakeet.scoring.keyphrases import prf
 from finparakeet.scoring.counts import (N_CORRECT, N_ENTITIES, N_ERRORS, N_REF_WORDS, W_DEL, W_INS, W_REF, W_SUB,
                                         W_UNSCORABLE, W_UTTS, Counts, rates)
+from finparakeet.scoring.html import to_html
+from finparakeet.scoring.keyphrases import prf
 from finparakeet.scoring.utterance import UtteranceScore
 
 def _sum_rows(rows: Iterable[Sequence[int]]) -> list[int]:
@@ -253,15 +259,67 @@ def summary_lines(report: Mapping[str, Any], categories: bool = True) -> list[st
     return lines
 
 
-def write_reports(report: Mapping[str, Any], output_dir: str | Path) -> dict[str, Path]:
-    """Write ``entity_report.json``, ``entity_report.md`` and ``entity_report.html`` into ``output_dir``."""
-    from finparakeet.scoring.html import to_html
+REPORT_JSON, REPORT_MD, REPORT_HTML = "entity_report.json", "entity_report.md", "entity_report.html"
+DETAILS_JSONL_GZ = "entity_report.details.jsonl.gz"
+# An utterance longer than this (reference words, e.g. a whole earnings call) keeps only its counts in
+# entity_report.json; its entity list and alignment go to the compressed side file. One Earnings-21 system inline
+# is ~27 MB of JSON, nearly all of it per-word alignment and per-entity rows of 44 calls.
+INLINE_WORDS = 1000
 
+
+def split_details(report: Mapping[str, Any], inline_words: int = INLINE_WORDS
+                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The report with each long utterance cut down to its counts (plus ``num_entities``, ``num_wrong`` and
+    ``"details": DETAILS_JSONL_GZ``), and those utterances whole, in order (the side file's rows)."""
+    utterances, details = [], []
+    for u in report["utterances"]:
+        if u["ref_words"] <= inline_words:
+            utterances.append(u)
+            continue
+        details.append(u)
+        stub = {k: v for k, v in u.items() if k not in ("entities", "alignment", "unscorable_entities", "keyphrases")}
+        stub.update(num_entities=len(u["entities"]), num_wrong=sum(not e["correct"] for e in u["entities"]),
+                    details=DETAILS_JSONL_GZ)
+        utterances.append(stub)
+    return {**report, "utterances": utterances}, details
+
+
+def write_reports(report: Mapping[str, Any], output_dir: str | Path,
+                  inline_words: int = INLINE_WORDS) -> dict[str, Path]:
+    """Write ``entity_report.json`` (long utterances' details in ``entity_report.details.jsonl.gz``, only when
+    there are any), ``entity_report.md`` and ``entity_report.html`` into ``output_dir``; ``read_report`` reads
+    the JSON back whole."""
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "entity_report.json", "md": out / "entity_report.md", "html": out / "entity_report.html"}
-    with open(paths["json"], "w", encoding="utf-8") as f:
-        json.dump(report, f, ensure_ascii=False, indent=1)
+    paths = {"json": out / REPORT_JSON, "md": out / REPORT_MD, "html": out / REPORT_HTML}
+    summary, details = split_details(report, inline_words)
+    if details:
+        paths["details"] = out / DETAILS_JSONL_GZ
+        # Level 1: a fifth of the size, in a tenth of the time of the default level.
+        with gzip.open(paths["details"], "wt", encoding="utf-8", compresslevel=1) as f:
+            f.writelines(json.dumps(u, ensure_ascii=False) + "\n" for u in details)
+    else:
+        (out / DETAILS_JSONL_GZ).unlink(missing_ok=True)  # a stale one from an earlier report in this directory
+    # No indent: json's C encoder only runs without one (indented, the dump took most of the writing time).
+    paths["json"].write_text(json.dumps(summary, ensure_ascii=False) + "\n", encoding="utf-8")
     paths["md"].write_text(to_markdown(report), encoding="utf-8")
     paths["html"].write_text(to_html(report), encoding="utf-8")
     return paths
+
+
+def read_report(path: str | Path) -> dict[str, Any]:
+    """An ``entity_report.json`` with the details of its long utterances read back from the side file next to it
+    (the report ``write_reports`` was given)."""
+    path = Path(path)
+    report = json.loads(path.read_text(encoding="utf-8"))
+    stubs = [k for k, u in enumerate(report["utterances"]) if "details" in u]
+    if stubs:
+        side = path.parent / report["utterances"][stubs[0]]["details"]
+        with gzip.open(side, "rt", encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f]
+        if len(rows) != len(stubs):
+            raise ValueError(f"{side} has {len(rows)} utterances, {path} refers to {len(stubs)}: "
+                             "the two files come from different runs; write the report again")
+        for k, row in zip(stubs, rows):
+            report["utterances"][k] = row
+    return report
