@@ -9,7 +9,7 @@ from omegaconf import DictConfig
 from finparakeet.experiment.pipeline import run_experiment
 
 
-@hydra.main(config_path="../conf", config_name="run_experiment", version_base="1.3")
+@hydra.main(config_path="pkg://finparakeet.conf", config_name="run_experiment", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     run_experiment(cfg)
 

@@ -19,7 +19,7 @@ from finparakeet.models.loading import PretrainedUnavailableError
 from finparakeet.training import SetupError, train
 
 
-@hydra.main(config_path="../conf", config_name="train", version_base="1.3")
+@hydra.main(config_path="pkg://finparakeet.conf", config_name="train", version_base="1.3")
 def main(cfg: DictConfig) -> float:
     try:
         result = train(cfg)

@@ -15,7 +15,7 @@ from finparakeet.inference.pipeline import transcribe
 from finparakeet.models.loading import PretrainedUnavailableError
 
 
-@hydra.main(config_path="../conf", config_name="transcribe", version_base="1.3")
+@hydra.main(config_path="pkg://finparakeet.conf", config_name="transcribe", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     try:
         result = transcribe(cfg)

@@ -8,7 +8,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from finparakeet.models import loading
 from finparakeet.models.loading import (
-    CONF_DIR,
     PretrainedUnavailableError,
     build_model,
     count_parameters,
@@ -123,6 +122,7 @@ def test_parakeet_config_documents_the_architecture():
     assert cfg.decoder.prednet.pred_hidden == 640 and cfg.decoder.prednet.pred_rnn_layers == 2
     assert cfg.joint.jointnet.joint_hidden == 640 and cfg.joint.num_extra_outputs == 5
     assert cfg.tokenizer_train.vocab_size == 1024
+    assert enc.use_bias is False and enc.xscaling is False  # the published layout (tests/test_model_layout.py)
     durations = [0, 1, 2, 3, 4]
     assert list(cfg.decoding.durations) == list(cfg.loss.tdt_kwargs.durations) == durations
     assert cfg.decoding.model_type == "tdt" and cfg.decoding.strategy == "greedy_batch"
@@ -149,14 +149,29 @@ def test_tiny_configs_are_the_same_family():
     assert swept.model_defaults.enc_hidden == 96 and swept.decoder.prednet.pred_hidden == 64
 
 
-@pytest.mark.parametrize("group,name", [("model", "tiny_tdt_5m"), ("adapter", "linear_all"), ("adapter", "mha")])
-def test_hydra_composes_the_same_config(group, name):
-    from hydra import compose, initialize_config_dir
+def _flat(node, prefix=""):
+    out = {}
+    for k, v in node.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
 
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        composed = compose(config_name=None, overrides=[f"+{group}={name}"])
-    mine = loading.load_group_config(group, name)
-    assert OmegaConf.to_container(composed[group], resolve=False) == OmegaConf.to_container(mine, resolve=False)
+
+def test_model_configs_are_size_overlays_of_one_base():
+    """parakeet_tdt_0.6b_v2 and tiny_tdt are the base (fastconformer_tdt) plus only the keys their files set."""
+    import yaml
+
+    from finparakeet.conf import CONF_DIR
+
+    base = _flat(OmegaConf.to_container(load_model_config("fastconformer_tdt")))
+    for name in ("parakeet_tdt_0.6b_v2", "tiny_tdt"):
+        composed = _flat(OmegaConf.to_container(load_model_config(name)))
+        written = yaml.safe_load((CONF_DIR / "model" / f"{name}.yaml").read_text())
+        assert written["defaults"] == ["fastconformer_tdt", "_self_"]
+        written = _flat({k: v for k, v in written.items() if k != "defaults"})
+        assert set(composed) == set(base)  # an overlay adds no key
+        assert {k for k in base if composed[k] != base[k]} <= set(written)
+        assert all(composed[k] == v for k, v in written.items())
+    assert len(written) < len(base) / 3  # tiny_tdt: an overlay, not a copy
 
 
 def test_data_keys_come_from_outside():

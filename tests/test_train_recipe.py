@@ -155,13 +155,14 @@ def test_hook_scores_nemo_validation_hypotheses_without_a_second_decode(trained)
     run = result.run_dir
     assert probe.val_batches > 0 and probe.decode_calls == probe.val_batches  # one decoding per batch: NeMo's own
     preds = [json.loads(x) for x in (run / "reports" / "epoch_0" / "predictions.jsonl").read_text().splitlines()]
-    assert [p["pred_text"] for p in preds] == probe.decoded
+    assert sorted(p["pred_text"] for p in preds) == sorted(probe.decoded)  # NeMo's strings, each utterance once
+    assert [p["id"] for p in preds] == sorted(p["id"] for p in preds)  # in cut-id order
     # Score the decoded texts against the validated dev cuts with the scorer directly.
     cuts = {c.id: c for c in CutSet.from_file(run / "data" / "validation" / "clean_cuts.jsonl.gz")}
     assert sorted(cuts) == sorted(p["id"] for p in preds)
     metric = EntityMetric()
     sups = [cuts[p["id"]].supervisions[0] for p in preds]
-    metric.update([s.text for s in sups], probe.decoded, entities=[s.custom["entities"] for s in sups],
+    metric.update([s.text for s in sups], [p["pred_text"] for p in preds], entities=[s.custom["entities"] for s in sups],
                   ids=[p["id"] for p in preds])
     direct = metric.compute()
     report = json.loads((run / "reports" / "epoch_0" / "entity_report.json").read_text())
@@ -246,7 +247,10 @@ def test_hook_without_cuts_decodes_references_from_token_ids(trained):
         model.wer.reset()  # NeMo resets right away: the tap has already copied the hypotheses
     hook.on_validation_batch_end(trainer, model, None, batch, 0)
     assert hook.tap.references() == texts
-    report = hook.metric.compute()
+    assert [r["text"] for r in hook.records] == texts and [r["id"] for r in hook.records] == ["0-0-0", "0-0-1"]
+    # NeMo's own word errors per utterance: what its val_wer sums
+    assert [r["wer_words"] for r in hook.records] == [len(t.split()) for t in texts]
+    report = hook.compute(hook.records)
     assert report["num_utterances"] == 2
     cats = {e["category"] for u in report["utterances"] for e in u["entities"]}
     assert {"MONEY", "BPS"} <= cats or {"MONEY", "PERCENT"} <= cats  # tagged, since no spans came along

@@ -134,7 +134,7 @@ def nearly_got(world, model, base_rows, tmp_path_factory):
     assert missed, "the fixture model should miss some terms in unseen voices"
     for phrase in missed:
         rows = run(model, dataset_manifest=str(world.eval_manifest), output_filename=str(tmp / "b.json"),
-                   boosting={"key_phrases_list": [phrase], "alpha": 1.0}).rows
+                   boosting={"key_phrases_list": [phrase], "boosting_tree_alpha": 1.0}).rows
         assert hits(rows, phrase) >= hits(base_rows, phrase)  # boosting never loses a phrase it had
         if hits(rows, phrase) > hits(base_rows, phrase):
             return phrase, rows
@@ -159,7 +159,7 @@ def test_boosting_reports_keyphrase_f1_with_and_without(world, model, nearly_got
     bias.write_text(f"{phrase}\n")
     out = tmp_path / "out" / "eval.json"
     result = run(model, dataset_manifest=str(world.eval_manifest), output_filename=str(out), evaluate=True,
-                 boosting={"key_phrases_file": str(bias), "alpha": 1.0, "compare": True})
+                 boosting={"key_phrases_file": str(bias), "boosting_tree_alpha": 1.0, "compare": True})
     boosted = json.loads((out.parent / "entity_report.json").read_text())
     plain = json.loads((out.parent / "no_boosting" / "entity_report.json").read_text())
     for report, folder in ((boosted, out.parent), (plain, out.parent / "no_boosting")):
@@ -182,7 +182,7 @@ def test_boosting_reports_keyphrase_f1_with_and_without(world, model, nearly_got
 def test_boosting_too_hard_shows_up_as_false_alarms(world, model, nearly_got, tmp_path):
     phrase, _ = nearly_got
     result = run(model, dataset_manifest=str(world.eval_manifest), output_filename=str(tmp_path / "o.json"),
-                 evaluate=True, boosting={"key_phrases_list": [phrase], "alpha": 4.0})
+                 evaluate=True, boosting={"key_phrases_list": [phrase], "boosting_tree_alpha": 4.0})
     kp = result.reports["boosting"]["keyphrases"]
     assert false_alarms(result.rows, phrase) > 0
     assert kp["false_alarms"] >= false_alarms(result.rows, phrase) and kp["precision"] < 1
@@ -195,7 +195,7 @@ def test_per_utterance_lists_fix_misses_without_false_alarms(world, model, base_
     with_lists = [{**r, "key_phrases": [r["text"]]} if i % 2 == 0 else r for i, r in enumerate(rows)]
     manifest = write_rows(tmp_path / "in.json", with_lists)
     result = run(model, dataset_manifest=str(manifest), output_filename=str(tmp_path / "o.json"), timestamps=True,
-                 boosting={"alpha": 2.0})
+                 boosting={"boosting_tree_alpha": 2.0})
     out = result.rows
     listed = [i for i in range(len(rows)) if i % 2 == 0]
     unlisted = [i for i in range(len(rows)) if i % 2 == 1]
@@ -210,7 +210,7 @@ def test_beam_search_with_boosting(world, model, nearly_got, base_rows, tmp_path
     phrase, _ = nearly_got
     beam = {"strategy": "malsd_batch", "beam": {"beam_size": 4}}
     result = run(model, dataset_manifest=str(world.eval_manifest), output_filename=str(tmp_path / "o.json"),
-                 rnnt_decoding=beam, boosting={"key_phrases_list": [phrase], "alpha": 1.0})
+                 rnnt_decoding=beam, boosting={"key_phrases_list": [phrase], "boosting_tree_alpha": 1.0})
     assert model.cfg.decoding.beam.boosting_tree.key_phrases_list == [phrase]
     assert hits(result.rows, phrase) >= hits(base_rows, phrase)
     manifest = write_rows(tmp_path / "per.json", [{**world.eval_rows()[0], "key_phrases": ["Apple"]}])

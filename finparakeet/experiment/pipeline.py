@@ -12,8 +12,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from finparakeet.experiment.results import evaluate_goals, render_markdown, same_transcripts, summarize_report, \
     update_readme, write_results
-from finparakeet.experiment.runner import REPO, StageLog, decode_adapters_off, decode_system, python_executable, \
-    run_training, systems_from_cfg, training_wall_seconds, tune_boosting_alpha
+from finparakeet.experiment.runner import StageLog, decode_adapters_off, decode_system, run_training, \
+    systems_from_cfg, training_wall_seconds, tune_boosting_alpha
 
 
 def _split_summary(run_dir: Path, split: str) -> dict[str, Any]:
@@ -24,9 +24,7 @@ def _split_summary(run_dir: Path, split: str) -> dict[str, Any]:
 def data_summary(run_dir: Path) -> dict[str, Any]:
     """Sizes of the train/test splits a run used, and the corpus' unseen-entity share."""
     train, test = _split_summary(run_dir, "train"), _split_summary(run_dir, "test")
-    corpus = Path(test.get("manifest", "")).parent / "summary.json"
-    if not corpus.is_absolute():
-        corpus = REPO / corpus
+    corpus = (Path(test.get("manifest", "")).parent / "summary.json").resolve()  # relative: to the working dir
     unseen = json.loads(corpus.read_text(encoding="utf-8")).get("unseen_share") if corpus.is_file() else None
     return {"train_hours": train.get("clean_hours"), "train_utterances": train.get("clean"),
             "test_hours": test.get("clean_hours"), "test_utterances": test.get("clean"), "test_unseen_share": unseen,
@@ -50,11 +48,9 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
     out_dir = Path(cfg.output_dir)
     specs = systems_from_cfg(cfg.systems)
     log = StageLog()
-    python = python_executable(cfg.python)
     extra = [str(o) for o in cfg.train_overrides or ()]
     for spec in specs:  # in order: the adapted systems start from general_base's .nemo
-        log.timed(f"train:{spec.key}",
-                  lambda spec=spec: run_training(spec, runs_dir, data_dir, extra, python, runs_dir / "experiment_logs"))
+        log.timed(f"train:{spec.key}", lambda spec=spec: run_training(spec, runs_dir, data_dir, extra))
 
     from finparakeet.biasing.build import BiasListConfig, build_bias_list, write_bias_list
 
@@ -79,7 +75,7 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
             tuned = log.timed(f"tune_alpha:{spec.key}", lambda: tune_boosting_alpha(
                 model, spec.key, finance_dev, bias_file, dec_dir, decode_cfg, decode_cfg["tune_alpha"]))
         dec = decode_cfg if tuned is None else \
-            {**decode_cfg, "boosting": {**decode_cfg["boosting"], "alpha": tuned["alpha"]}}
+            {**decode_cfg, "boosting": {**decode_cfg["boosting"], "boosting_tree_alpha": tuned["alpha"]}}
         res = log.timed(f"decode:{spec.key}", lambda: decode_system(model, spec.key, finance_test, general_test,
                                                                      bias_file, dec_dir, dec))
         row = {"label": spec.label, "run": spec.run, "train": list(spec.train),
@@ -88,7 +84,7 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
                "train_wall_seconds": training_wall_seconds(runs_dir / spec.run),
                "general_test_wer": res["general"]["wer"], "rtfx": res["rtfx"],
                "finance": {mode: summarize_report(r) for mode, r in res["finance"].items()},
-               "boosting_alpha": dec["boosting"]["alpha"], "boosting_dev_sweep": tuned and tuned["dev"],
+               "boosting_alpha": dec["boosting"]["boosting_tree_alpha"], "boosting_dev_sweep": tuned and tuned["dev"],
                "adapters_off": None}
         if spec.key == cfg.base_system:
             base_rows = res["general_rows"]
@@ -108,7 +104,7 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
     block = render_markdown(doc)
     paths = write_results(doc, block, out_dir)
     if cfg.update_readme:
-        update_readme(REPO / "README.md", block)
+        update_readme(Path(cfg.readme), block)
     print(block)
     print(f"-> {paths['json']}  {paths['md'].name}  {paths['png'].name}")
     return doc

@@ -1,21 +1,19 @@
 """Run the "start big, then fine-tune" experiment: train every system, decode the test splits, collect the numbers.
 
-Each training stage is the user-facing command (``recipes/train.py`` with the stage's overrides) run as a subprocess,
-so the experiment is exactly what a user can rerun by hand; a finished stage (``artifacts/run.json`` at its step
-budget) is skipped and an interrupted one resumes from its last checkpoint. Decoding goes through the transcribe
+Each training stage is the user-facing command (``recipes/train.py`` with the stage's overrides), run in this process
+through the library (:func:`finparakeet.training.job.train_job`: the same config, run dir and ``.hydra/`` record), so
+the experiment is exactly what a user can rerun by hand; a finished stage (``artifacts/run.json`` at its step budget)
+is skipped and an interrupted one resumes from its newest intact checkpoint. Decoding goes through the transcribe
 library in this process (one model load per system) with the finance bias list, with and without boosting.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import gc
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -46,9 +44,9 @@ def systems_from_cfg(systems: Mapping[str, Mapping[str, Any]]) -> list[SystemSpe
             for k, v in systems.items()]
 
 
-def train_command(spec: SystemSpec, runs_dir: Path, data_dir: Path, extra: Sequence[str], python: str) -> list[str]:
-    return [python, str(REPO / "recipes" / "train.py"), *spec.train, f"paths.runs_dir={runs_dir}",
-            f"paths.data_dir={data_dir}", *extra]
+def train_overrides(spec: SystemSpec, runs_dir: Path, data_dir: Path, extra: Sequence[str]) -> list[str]:
+    """The stage's ``recipes/train.py`` overrides (what a user would type)."""
+    return [*spec.train, f"paths.runs_dir={runs_dir}", f"paths.data_dir={data_dir}", *extra]
 
 
 def is_trained(run_dir: Path) -> bool:
@@ -67,26 +65,19 @@ def is_trained(run_dir: Path) -> bool:
     return max_steps is None or max_steps < 0 or step >= max_steps
 
 
-def run_training(spec: SystemSpec, runs_dir: Path, data_dir: Path, extra: Sequence[str], python: str,
-                 log_dir: Path) -> bool:
-    """Train (or resume) one system; returns False when it was already done. The output goes to a log file."""
+def run_training(spec: SystemSpec, runs_dir: Path, data_dir: Path, extra: Sequence[str]) -> bool:
+    """Train (or resume) one system in this process; returns False when it was already done."""
+    from finparakeet.training.job import train_job
+
     run_dir = runs_dir / spec.run
     if is_trained(run_dir):
         print(f"[experiment] {spec.key}: trained already ({run_dir})", flush=True)
         return False
-    cmd = train_command(spec, runs_dir, data_dir, extra, python)
-    log = log_dir / f"train_{spec.key}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    print(f"[experiment] {spec.key}: {' '.join(cmd[1:])}\n             log: {log}", flush=True)
-    with open(log, "a", encoding="utf-8") as f:
-        rc = subprocess.run(cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT).returncode
-    if rc != 0:
-        raise RuntimeError(f"training {spec.key} failed (exit {rc}); the end of {log}:\n" + _tail(log))
+    overrides = train_overrides(spec, runs_dir, data_dir, extra)
+    print(f"[experiment] {spec.key}: python recipes/train.py {' '.join(overrides)}", flush=True)
+    train_job(overrides)
+    gc.collect()  # the stage's model and trainer are gone: give their memory back before the next stage
     return True
-
-
-def _tail(path: Path, lines: int = 25) -> str:
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
 def training_wall_seconds(run_dir: Path) -> float | None:
@@ -142,7 +133,7 @@ def tune_boosting_alpha(model, name: str, dev_cuts: Path, bias_file: Path, out_d
                           "evaluate": True, "cuda": decode.get("cuda"), "cuts_path": str(dev_cuts),
                           "output_filename": str(out_dir / "dev" / f"finance_dev.{tag}.json"),
                           "report_dir": str(out_dir / "dev" / tag),
-                          "boosting": {**decode["boosting"], "alpha": float(alpha), "key_phrases_file": str(bias_file),
+                          "boosting": {**decode["boosting"], "boosting_tree_alpha": float(alpha), "key_phrases_file": str(bias_file),
                                        "compare": False}}, model=model)
         r = res.reports[BOOSTED]
         scores[float(alpha)] = {"entity_wer": r["entity_wer"], "wer": r["wer"],
@@ -167,7 +158,3 @@ def decode_adapters_off(model, general_test: Path, out_dir: Path, decode: Mappin
     finally:
         set_adapters_enabled(model, True)
     return res.rows
-
-
-def python_executable(python: str | None) -> str:
-    return python or sys.executable

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from omegaconf import DictConfig, OmegaConf
 
 from finparakeet.biasing.phrases import EmptyBiasListError, clean_phrases, read_key_phrases
+from finparakeet.conf import CONF_DIR
 from finparakeet.data.nemo_manifest import write_nemo_manifest
 from finparakeet.data.rejects import Reject, count_kinds, write_rejects
 from finparakeet.inference.decoding import BoostingParams, apply_decoding, decoding_config, usable_phrases
@@ -57,10 +58,14 @@ class TranscribeResult:
 
 
 def _cfg(cfg: Mapping[str, Any] | DictConfig) -> DictConfig:
-    base = OmegaConf.load(Path(__file__).resolve().parents[2] / "conf" / "transcribe.yaml")
+    base = OmegaConf.load(CONF_DIR / "transcribe.yaml")
     base.pop("hydra", None)
     base.pop("defaults", None)
-    return OmegaConf.merge(base, cfg if OmegaConf.is_config(cfg) else OmegaConf.create(dict(cfg)))
+    merged = OmegaConf.merge(base, cfg if OmegaConf.is_config(cfg) else OmegaConf.create(dict(cfg)))
+    unknown = sorted(set(merged.boosting) - set(base.boosting))
+    if unknown:  # e.g. the old `alpha`: ignoring it would decode with another weight than asked for
+        raise ValueError(f"unknown boosting key(s) {unknown}; the keys are {sorted(base.boosting)}")
+    return merged
 
 
 def resolve_device(cuda: int | None):
@@ -174,9 +179,8 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
             item.phrases = usable_phrases(model.tokenizer, item.phrases) or None
     per_utterance = any(item.phrases for item in inputs.items)
     boosted = bool(phrases) or per_utterance
-    alpha = boosting.get("boosting_tree_alpha")  # the training config's name for it
-    params = BoostingParams(boosting.alpha if alpha is None else alpha, boosting.context_score,
-                            boosting.depth_scaling, boosting.use_triton)
+    params = BoostingParams(boosting.boosting_tree_alpha, boosting.context_score, boosting.depth_scaling,
+                            boosting.use_triton)
     needs_times = cfg.timestamps or (long_audio.strategy == "windows" and
                                      any(long_audio.is_long(it.cut) for it in inputs.items))
 

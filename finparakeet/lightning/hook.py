@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import lightning.pytorch as pl
+from kaldialign import edit_distance  # NeMo's own word-error counter (its WER metric uses it)
 from lightning.pytorch.utilities import rank_zero_only
 
+from finparakeet.biasing.phrases import read_key_phrases
 from finparakeet.lightning.data import CUTS_MARKER
 from finparakeet.lightning.history import METRICS_FILE, append_metrics
 
-__all__ = ["HypothesisTap", "EntityValidationCallback"]
+__all__ = ["HypothesisTap", "EntityValidationCallback", "gather_records", "unique_by_id"]
 
 
 class HypothesisTap:
@@ -94,6 +97,36 @@ def _finite(x: Optional[float]) -> float:
     return float("nan") if x is None else float(x)
 
 
+_DUPLICATE = re.compile(r"^(?P<id>.+)_dup\d+$")  # lhotse's mark_as_duplicate: "<id>_dup<n>"
+
+
+def unique_by_id(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each utterance once, in cut-id order (the same whatever the number of processes).
+
+    With several processes Lhotse's sampler pads the last round so every rank gets a batch: when fewer cuts than
+    ranks remain it repeats cuts under the id ``<id>_dup<n>``. Those copies (and any repeated id) are dropped."""
+    ids = {r["id"] for r in records}
+    out: dict[str, dict[str, Any]] = {}
+    for r in records:
+        m = _DUPLICATE.match(r["id"])
+        if m and m.group("id") in ids:
+            continue
+        out.setdefault(r["id"], r)
+    return [out[k] for k in sorted(out)]
+
+
+def gather_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every process's records on every process (``all_gather_object``); the records themselves when not
+    distributed."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return list(records)
+    parts: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(parts, records)
+    return [r for part in parts for r in part]
+
+
 class EntityValidationCallback(pl.Callback):
     """Scores every validation epoch's hypotheses with the finance :class:`~finparakeet.scoring.EntityMetric`.
 
@@ -104,27 +137,35 @@ class EntityValidationCallback(pl.Callback):
     and appends the epoch's ``val_*`` scalars to ``<run_dir>/metrics.json``. ``N`` counts validation epochs
     (0, 1, ...; sanity checks are not scored) and survives a resume (the validation Lightning repeats after resuming
     from a checkpoint saved at a validation end keeps its N and replaces its entry).
+
+    With several processes each one keeps its utterances' records (reference, hypothesis, entity spans, NeMo's word
+    errors); at the epoch end they are all-gathered, each utterance kept once, and every process scores the whole
+    set: the figures, the report and the predictions are those of one process over the same cuts. NeMo's own
+    ``val_wer`` is made global the same way (see :meth:`_global_nemo_wer`).
     """
 
     def __init__(self, run_dir: str | Path, *, prefix: str = "val_", write_reports: bool = True,
-                 write_predictions: bool = True, log_categories: bool = True, bias_list: Optional[Sequence[str]] = None,
+                 write_predictions: bool = True, log_categories: bool = True,
+                 bias_list: str | Path | Sequence[str] | None = None,
                  categories: Optional[Sequence[str]] = None) -> None:
+        """``bias_list``: key phrases, or a key-phrase file to read them from."""
         super().__init__()
         self.run_dir = Path(run_dir)
         self.prefix = prefix
         self.write_reports = write_reports
         self.write_predictions = write_predictions
         self.log_categories = log_categories
+        if isinstance(bias_list, (str, Path)):
+            bias_list = read_key_phrases(bias_list, allow_empty=True)
         self.bias_list = list(bias_list) if bias_list is not None else None
         self.categories = categories
         self.tap = HypothesisTap()
-        self.metric = None
         self.validations = 0  # completed (scored) validation epochs
         self.last_step = -1  # global step of the last one
         self._index = 0  # this validation epoch's N
         self.last_report: Optional[dict[str, Any]] = None
         self._cuts: Any = None
-        self._predictions: list[dict[str, Any]] = []
+        self.records: list[dict[str, Any]] = []  # this process's utterances of the current validation epoch
 
     # ---- state (restored on resume, so report folders keep counting) ------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -134,21 +175,23 @@ class EntityValidationCallback(pl.Callback):
         self.validations = int(state_dict.get("validations", 0))
         self.last_step = int(state_dict.get("last_step", -1))
 
-    # ---- hooks ----------------------------------------------------------------------------------------------------
-    def _new_metric(self):
+    # ---- scoring ----------------------------------------------------------------------------------------------
+    def compute(self, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """The entity report of ``records`` (already gathered and unique), in their order."""
         from finparakeet.scoring import EntityMetric
 
         kw = {"categories": self.categories} if self.categories is not None else {}
-        return EntityMetric(bias_list=self.bias_list, **kw)
+        # No torchmetrics sync: the records are already every process's.
+        metric = EntityMetric(bias_list=self.bias_list, sync_on_compute=False, **kw)
+        if records:
+            metric.update([r["text"] for r in records], [r["pred_text"] for r in records],
+                          entities=[r["spans"] for r in records], ids=[r["id"] for r in records])
+        return metric.compute()
 
+    # ---- hooks ----------------------------------------------------------------------------------------------------
     def on_validation_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.tap.attach(pl_module)
-        if self.metric is None:
-            self.metric = self._new_metric()
-        # States on the module's device: torchmetrics' sync all-gathers them (NCCL needs CUDA tensors).
-        self.metric = self.metric.to(pl_module.device)
-        self.metric.reset()
-        self._predictions = []
+        self.records = []
         # Lightning repeats the validation a checkpoint was saved in when it resumes from it: same step, same N.
         repeat = trainer.global_step == self.last_step and self.validations > 0
         self._index = self.validations - 1 if repeat else self.validations
@@ -169,28 +212,30 @@ class EntityValidationCallback(pl.Callback):
         if trainer.sanity_checking:
             return
         hyps = self.tap.texts()
+        token_refs = self.tap.references()  # what NeMo's WER compared against
         if self._cuts is not None:
             refs, ents, ids = _cut_references(self._cuts)
-            if len(hyps) != len(refs):
-                raise RuntimeError(f"validation batch {batch_idx}: {len(hyps)} hypotheses for {len(refs)} cuts")
         else:
-            refs = self.tap.references()
-            ents, ids = None, None
-            if len(hyps) != len(refs):
-                raise RuntimeError(f"validation batch {batch_idx}: {len(hyps)} hypotheses for {len(refs)} references")
-        self.metric.update(refs, hyps, entities=ents, ids=ids)
-        if self.write_predictions:
-            for k, (r, h) in enumerate(zip(refs, hyps)):
-                row = {"id": ids[k] if ids else f"{batch_idx}-{k}", "text": r, "pred_text": h}
-                if ents is not None and ents[k] is not None:
-                    row["entities"] = [e.to_dict() for e in ents[k]]
-                self._predictions.append(row)
+            refs, ents = token_refs, [None] * len(token_refs)
+            rank = getattr(trainer, "global_rank", 0)
+            ids = [f"{rank}-{batch_idx}-{k}" for k in range(len(refs))]
+        if not (len(hyps) == len(refs) == len(token_refs)):
+            raise RuntimeError(f"validation batch {batch_idx}: {len(hyps)} hypotheses for {len(refs)} references")
+        use_cer = bool(getattr(self.tap._wer, "use_cer", False))
+        for k, (ref, hyp) in enumerate(zip(refs, hyps)):
+            r_list, h_list = (list(token_refs[k]), list(hyp)) if use_cer else (token_refs[k].split(), hyp.split())
+            self.records.append({"id": ids[k], "text": ref, "pred_text": hyp, "spans": ents[k],
+                                 "wer_errors": int(edit_distance(r_list, h_list)["total"]),
+                                 "wer_words": len(r_list)})
         self._cuts = None
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.sanity_checking or self.metric is None:
+        if trainer.sanity_checking:
             return
-        report = self.metric.compute()  # synced across processes (sum-reduced counts)
+        records = unique_by_id(gather_records(self.records))
+        if trainer.world_size > 1:
+            self._global_nemo_wer(pl_module, records)
+        report = self.compute(records)
         self.last_report = report
         p = self.prefix
         scalars = {f"{p}entity_wer": _finite(report["entity_wer"]),
@@ -205,13 +250,40 @@ class EntityValidationCallback(pl.Callback):
                     scalars[f"{p}{key}/unseen"] = float(report["unseen"][key])
         if report.get("keyphrases"):
             scalars[f"{p}keyphrase_f1"] = float(report["keyphrases"]["f1"])
-        for name, value in scalars.items():
-            pl_module.log(name, value, on_epoch=True, sync_dist=True)
+        for name, value in scalars.items():  # the same value on every process: nothing to reduce
+            pl_module.log(name, value, on_epoch=True, sync_dist=False)
         if trainer.is_global_zero:
-            self._write_report(report)
+            self._write_report(report, records)
+
+    @staticmethod
+    def _global_nemo_wer(pl_module: pl.LightningModule, records: Sequence[dict[str, Any]]) -> None:
+        """Make NeMo's ``val_wer`` the WER of all processes' utterances, each counted once.
+
+        NeMo 3.0's ``multi_validation_epoch_end`` sums ``val_wer_num``/``val_wer_denom`` over this process's
+        ``validation_step_outputs`` and logs the ratio without a sync (no public hook changes that), so each rank
+        would log its own share's WER. This runs before the module's epoch end (Lightning calls callbacks first)
+        and leaves one output carrying the global counts; the validation losses of every process are kept."""
+        import torch
+        import torch.distributed as dist
+
+        outputs = pl_module.validation_step_outputs
+        if not outputs or not isinstance(outputs[0], dict):
+            return  # several validation dataloaders: left as NeMo computes them
+        losses = [float(o["val_loss"]) for o in outputs if "val_loss" in o]
+        parts: list[Any] = [None] * dist.get_world_size()
+        dist.all_gather_object(parts, losses)
+        losses = [x for part in parts for x in part]
+        device = outputs[0]["val_wer_num"].device
+        zero = torch.tensor(0.0, device=device)
+        merged = [{"val_loss": torch.tensor(x, device=device), "val_wer_num": zero, "val_wer_denom": zero}
+                  for x in losses] or [{"val_wer_num": zero, "val_wer_denom": zero}]
+        merged[0] = {**merged[0],
+                     "val_wer_num": torch.tensor(float(sum(r["wer_errors"] for r in records)), device=device),
+                     "val_wer_denom": torch.tensor(float(sum(r["wer_words"] for r in records)), device=device)}
+        outputs[:] = merged
 
     @rank_zero_only
-    def _write_report(self, report: dict[str, Any]) -> None:
+    def _write_report(self, report: dict[str, Any], records: Sequence[dict[str, Any]]) -> None:
         out = self.report_dir(self._index)
         if self.write_reports:
             from finparakeet.scoring import write_reports
@@ -220,7 +292,10 @@ class EntityValidationCallback(pl.Callback):
         if self.write_predictions:
             out.mkdir(parents=True, exist_ok=True)
             with open(out / "predictions.jsonl", "w", encoding="utf-8") as f:
-                for row in self._predictions:
+                for r in records:
+                    row = {"id": r["id"], "text": r["text"], "pred_text": r["pred_text"]}
+                    if r["spans"] is not None:
+                        row["entities"] = [e.to_dict() for e in r["spans"]]
                     f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     def report_dir(self, n: int) -> Path:
@@ -228,7 +303,7 @@ class EntityValidationCallback(pl.Callback):
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # After the module's own epoch end: NeMo's val_wer / val_loss are in callback_metrics now.
-        if trainer.sanity_checking or self.metric is None:
+        if trainer.sanity_checking:
             return
         if trainer.is_global_zero:
             entry: dict[str, Any] = {"validation": self._index, "epoch": trainer.current_epoch,
@@ -242,5 +317,4 @@ class EntityValidationCallback(pl.Callback):
             append_metrics(self.run_dir / METRICS_FILE, entry)
         self.validations = self._index + 1
         self.last_step = trainer.global_step
-        self.metric.reset()
-        self._predictions = []
+        self.records = []

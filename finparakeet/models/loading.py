@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from finparakeet.conf import CONF_DIR, compose
 from finparakeet.models.tdt_loss import use_cpu_tdt_loss_if_needed
 from finparakeet.models.tokenizer import is_tokenizer_dir
 
@@ -33,7 +34,6 @@ __all__ = [
     "count_parameters",
 ]
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 HUB_HOST = "huggingface.co"
 # Keys of our model configs that NeMo does not know; stripped before the config reaches NeMo.
 FINPARAKEET_KEYS = ("pretrained_name", "nemo_path", "tokenizer_train")
@@ -44,45 +44,23 @@ class PretrainedUnavailableError(RuntimeError):
     """A pretrained model was requested but cannot be fetched (no network/hub) and is not cached."""
 
 
-def load_group_config(
-    group: str, name_or_path: Union[str, Path], overrides: Sequence[str] = (), conf_dir: Optional[Path] = None
-) -> DictConfig:
-    """Load ``conf/<group>/<name>.yaml`` (or a path) outside Hydra, as the ``<group>`` node of a fresh root.
+def load_group_config(group: str, name: str, overrides: Sequence[str] = ()) -> DictConfig:
+    """``conf/<group>/<name>.yaml`` composed by Hydra (``+<group>=<name>`` on an empty primary config), as the
+    ``<group>`` node; ``overrides`` use Hydra's CLI paths, e.g. ``["model.encoder.n_layers=4"]``.
 
-    The root lets ``${model.*}`` interpolations resolve; ``overrides`` use Hydra's CLI paths,
-    e.g. ``["model.encoder.n_layers=4", "model.tokenizer.dir=/tmp/tok"]``. Same result as Hydra's compose.
-    """
-    path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):  # a config name such as "parakeet_tdt_0.6b_v2"
-        path = (conf_dir or CONF_DIR) / group / f"{name_or_path}.yaml"
-    root = OmegaConf.create({group: _load_node(path)})
-    if overrides:
-        root = OmegaConf.merge(root, OmegaConf.from_dotlist(list(overrides)))
-    return root[group]
+    The node keeps its interpolations: ``${model.*}`` resolve inside it, ``${data.*}`` once it sits in a training
+    config (or to their ``oc.select`` defaults)."""
+    return compose(None, [f"+{group}={name}", *overrides])[group]
 
 
-def load_model_config(
-    name_or_path: Union[str, Path] = "tiny_tdt", overrides: Sequence[str] = (), conf_dir: Optional[Path] = None
-) -> DictConfig:
+def load_model_config(name: str = "tiny_tdt", overrides: Sequence[str] = ()) -> DictConfig:
     """``conf/model/<name>.yaml`` as the ``model`` node (see :func:`load_group_config`)."""
-    return load_group_config("model", name_or_path, overrides, conf_dir)
+    return load_group_config("model", name, overrides)
 
 
-def load_adapter_config(
-    name_or_path: Union[str, Path] = "linear", overrides: Sequence[str] = (), conf_dir: Optional[Path] = None
-) -> DictConfig:
+def load_adapter_config(name: str = "linear", overrides: Sequence[str] = ()) -> DictConfig:
     """``conf/adapter/<name>.yaml`` as the ``adapter`` node, e.g. ``overrides=["adapter.dim=16"]``."""
-    return load_group_config("adapter", name_or_path, overrides, conf_dir)
-
-
-def _load_node(path: Path) -> DictConfig:
-    """One model YAML; a ``defaults`` list naming configs of the same group is merged underneath (as Hydra does)."""
-    node = OmegaConf.load(path)
-    defaults = node.pop("defaults", None) if "defaults" in node else None
-    if defaults:
-        bases = [_load_node(path.parent / f"{name}.yaml") for name in defaults if name != "_self_"]
-        node = OmegaConf.merge(*bases, node)
-    return node
+    return load_group_config("adapter", name, overrides)
 
 
 def make_adapter_capable(cfg: DictConfig) -> DictConfig:

@@ -6,8 +6,9 @@
 3. Model: built or loaded with an adapter-capable encoder (``finparakeet.models.loading``), the CPU TDT loss where
    needed, adapters added, base frozen; trainable/total parameters printed.
 4. Lhotse loaders through NeMo (``setup_training_data``; validation batches carry their cuts for the entity hook).
-5. Lightning ``fit`` with the entity hook, TensorBoard, a best checkpoint by ``checkpoint.monitor`` and ``last.ckpt``
-   every ``checkpoint.every_n_train_steps`` steps; resumes from ``last.ckpt`` when present.
+5. Lightning ``fit`` with the ``callbacks:`` and ``logger:`` groups (entity hook, training clock, a best checkpoint by
+   ``checkpoint.monitor``, ``last.ckpt`` every ``checkpoint.every_n_train_steps`` steps), checkpoints written
+   atomically; resumes from the newest intact checkpoint (:mod:`.checkpoints`).
 6. Artefacts from the best checkpoint: ``artifacts/{model.nemo,adapters.pt,run.json}`` (see :mod:`.artifacts`).
 """
 
@@ -23,12 +24,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from finparakeet.lightning.history import METRICS_FILE, read_metrics
 from finparakeet.training.artifacts import ADAPTERS, ARTIFACTS, MODEL_NEMO, write_run_json
+from finparakeet.training.checkpoints import (LAST_CKPT, CheckpointError, ResumePoint, checkpoint_step,
+                                              find_resume_checkpoint, remove_stale_temporaries)
 from finparakeet.training.data import PreparedData, prepare_data
 
 __all__ = ["SetupError", "TrainResult", "train", "make_trainer", "best_entry", "CHECKPOINTS", "LAST_CKPT"]
 
 CHECKPOINTS = "checkpoints"
-LAST_CKPT = "last.ckpt"
 
 
 class SetupError(RuntimeError):
@@ -76,48 +78,33 @@ def _model_config_name() -> Optional[str]:
         return None
 
 
-def _bias_list(path: Optional[str]) -> Optional[list[str]]:
-    if not path:
-        return None
-    from finparakeet.biasing.phrases import read_key_phrases
+def instantiate_callbacks(cfg: Optional[DictConfig]) -> dict[str, Any]:
+    """The ``callbacks:`` group, each entry built with ``hydra.utils.instantiate`` (entries without a ``_target_``
+    are skipped), by name."""
+    from hydra.utils import instantiate
 
-    return read_key_phrases(path, allow_empty=True)
+    return {name: instantiate(node) for name, node in (cfg or {}).items()
+            if isinstance(node, DictConfig) and "_target_" in node}
 
 
-def make_trainer(cfg: DictConfig, run_dir: Path, callbacks: Sequence[Any] = ()):
-    """A Lightning Trainer from ``cfg.trainer`` with the entity hook, checkpoints and the configured logger."""
-    import lightning.pytorch as pl
-    from lightning.pytorch.callbacks import ModelCheckpoint
+def instantiate_loggers(cfg: Optional[DictConfig]) -> list[Any]:
+    """The ``logger:`` group, each entry built with ``hydra.utils.instantiate`` (none: an empty list)."""
+    return list(instantiate_callbacks(cfg).values())
 
-    from finparakeet.lightning.clock import TrainingClock
-    from finparakeet.lightning.hook import EntityValidationCallback
 
-    ckpt_dir = run_dir / CHECKPOINTS
-    v = cfg.validation
-    hook = EntityValidationCallback(run_dir, write_reports=v.write_reports, write_predictions=v.write_predictions,
-                                    log_categories=v.log_categories, bias_list=_bias_list(v.get("bias_list")))
-    c = cfg.checkpoint
-    best = ModelCheckpoint(dirpath=ckpt_dir, filename="best-{step}", monitor=c.monitor, mode=c.mode,
-                           save_top_k=c.save_top_k, save_last=False, save_on_train_epoch_end=False)
-    # A second checkpointer just for last.ckpt: every N steps and at each validation end.
-    last = ModelCheckpoint(dirpath=ckpt_dir, save_top_k=0, save_last=True,
-                           every_n_train_steps=c.every_n_train_steps or None, save_on_train_epoch_end=False)
-    kind = (cfg.get("logger") or "none").lower()
-    if kind == "tensorboard":
-        from lightning.pytorch.loggers import TensorBoardLogger
+def make_trainer(cfg: DictConfig, extra_callbacks: Sequence[Any] = ()) -> tuple[Any, dict[str, Any]]:
+    """The Lightning Trainer of ``cfg.trainer`` with the ``callbacks:`` and ``logger:`` groups and atomic checkpoint
+    writes; returns it with the callbacks by name (``best_checkpoint``, ``last_checkpoint``, ...)."""
+    from hydra.utils import instantiate
 
-        logger: Any = TensorBoardLogger(save_dir=str(run_dir), name="tensorboard", version="", default_hp_metric=False)
-    elif kind == "csv":
-        from lightning.pytorch.loggers import CSVLogger
+    from finparakeet.training.checkpoints import AtomicCheckpointIO
 
-        logger = CSVLogger(save_dir=str(run_dir), name="csv", version="")
-    elif kind == "none":
-        logger = False
-    else:
-        raise SetupError(f"logger must be tensorboard, csv or none, got {kind!r}")
-    trainer = pl.Trainer(**_container(cfg.trainer), logger=logger, default_root_dir=str(run_dir),
-                         callbacks=[hook, TrainingClock(), best, last, *callbacks], enable_checkpointing=True)
-    return trainer, hook, best, last
+    callbacks = instantiate_callbacks(cfg.get("callbacks"))
+    loggers = instantiate_loggers(cfg.get("logger"))
+    trainer = instantiate(cfg.trainer, callbacks=[*callbacks.values(), *extra_callbacks], logger=loggers or False,
+                          plugins=[AtomicCheckpointIO()], default_root_dir=str(cfg.paths.run_dir),
+                          enable_checkpointing=True, _convert_="all")
+    return trainer, callbacks
 
 
 def _missing_message(keys: Sequence[str]) -> str:
@@ -206,7 +193,7 @@ def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = Fal
     val_ds = _dataset_cfg(cfg, "validation", data.cuts["validation"])
     test_ds = _dataset_cfg(cfg, "test", data.cuts.get("test"))
 
-    trainer, hook, best, last = make_trainer(cfg, run_dir, callbacks)
+    trainer, named = make_trainer(cfg, callbacks)
     if model is None:
         from finparakeet.models.loading import build_model
 
@@ -229,19 +216,43 @@ def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = Fal
     if test_ds is not None:
         model._update_dataset_config(dataset_name="test", config=test_ds)  # kept in the .nemo config only
 
-    last_ckpt = run_dir / CHECKPOINTS / LAST_CKPT
-    ckpt_path = str(last_ckpt) if cfg.resume and last_ckpt.is_file() else None
-    if ckpt_path:
-        print(f"[finparakeet] resuming from {ckpt_path}", flush=True)
+    ckpt_dir = run_dir / CHECKPOINTS
+    resume = _resume_point(ckpt_dir, trainer.is_global_zero) if cfg.resume else None
     _one_lightning_console()  # again: loading NeMo may have added one
-    trainer.fit(model, ckpt_path=ckpt_path)
+    trainer.fit(model, ckpt_path=str(resume.path) if resume and resume.path else None)
     # The last step need not fall on every_n_train_steps: save it, so a rerun of a finished run trains nothing. Not
     # when last.ckpt already holds this step (saved at a validation end): a copy taken after the validation loop
     # ended would make Lightning repeat that validation on resume.
-    if getattr(last, "_last_global_step_saved", None) != trainer.global_step:
+    last_ckpt = ckpt_dir / LAST_CKPT
+    # Decided on rank 0 for every rank: saving is collective, and the file changes under the others' eyes.
+    if trainer.strategy.broadcast(_saved_step(last_ckpt) != trainer.global_step, src=0):
         trainer.save_checkpoint(str(last_ckpt))
 
-    return _finish(cfg, run_dir, trainer, model, best, summary, data, keep_model)
+    return _finish(cfg, run_dir, trainer, model, named.get("best_checkpoint"), summary, data, keep_model)
+
+
+def _resume_point(ckpt_dir: Path, is_global_zero: bool) -> Optional[ResumePoint]:
+    """The newest intact checkpoint, with every broken one named on the console; a folder of broken checkpoints
+    stops the run (SetupError) rather than training again from step 0."""
+    if is_global_zero:  # the other ranks start while rank 0 may be saving: only it tidies up
+        for tmp in remove_stale_temporaries(ckpt_dir):
+            print(f"[finparakeet] removed {tmp.name}, an unfinished save", flush=True)
+    try:
+        resume = find_resume_checkpoint(ckpt_dir)
+    except CheckpointError as e:
+        raise SetupError(str(e)) from None
+    for b in resume.broken:
+        print(f"[finparakeet] skipping checkpoint {b.path}: {b.reason}", flush=True)
+    if resume.path is not None:
+        print(f"[finparakeet] resuming from {resume.path} (step {resume.step})", flush=True)
+    return resume
+
+
+def _saved_step(path: Path) -> Optional[int]:
+    try:
+        return checkpoint_step(path, verify=False) if path.is_file() else None
+    except CheckpointError:
+        return None
 
 
 def _finish(cfg, run_dir: Path, trainer, model, best, summary, data: PreparedData, keep_model: bool) -> TrainResult:
@@ -252,7 +263,7 @@ def _finish(cfg, run_dir: Path, trainer, model, best, summary, data: PreparedDat
     monitor, mode = cfg.checkpoint.monitor, cfg.checkpoint.mode
     history = read_metrics(run_dir / METRICS_FILE)
     entry = best_entry(history, monitor, mode)
-    best_path = Path(best.best_model_path) if best.best_model_path else None
+    best_path = Path(best.best_model_path) if best is not None and best.best_model_path else None
     if best_path is not None and best_path.is_file():
         state = torch.load(best_path, map_location="cpu", weights_only=False)["state_dict"]  # our own checkpoint
         model.load_state_dict(state)
