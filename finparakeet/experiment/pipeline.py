@@ -61,7 +61,7 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
     finance_dev = runs_dir / cfg.finance_test_run / "data" / "validation" / "clean_cuts.jsonl.gz"
 
     from finparakeet.inference.pipeline import load_model
-    from finparakeet.training.artifacts import resolve_run
+    from finparakeet.rundir import resolve_run
 
     decode_cfg = OmegaConf.to_container(cfg.decode, resolve=True)
     systems: dict[str, dict[str, Any]] = {}

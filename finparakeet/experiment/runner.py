@@ -51,7 +51,7 @@ def train_overrides(spec: SystemSpec, runs_dir: Path, data_dir: Path, extra: Seq
 
 def is_trained(run_dir: Path) -> bool:
     """True when the run finished (run.json written after the last step of its budget)."""
-    from finparakeet.training.artifacts import ARTIFACTS, RUN_JSON, read_run
+    from finparakeet.rundir import ARTIFACTS, RUN_JSON, read_run
 
     if not (run_dir / ARTIFACTS / RUN_JSON).is_file():
         return False

@@ -29,7 +29,7 @@ from typing import Any
 
 from omegaconf import OmegaConf, open_dict
 
-from finparakeet.training.artifacts import ARTIFACTS, RUN_JSON, resolve_run
+from finparakeet.rundir import ARTIFACTS, RUN_JSON, resolve_run
 
 logger = logging.getLogger(__name__)
 

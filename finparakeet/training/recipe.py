@@ -23,7 +23,7 @@ from typing import Any, Optional, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from finparakeet.lightning.history import METRICS_FILE, read_metrics
-from finparakeet.training.artifacts import ADAPTERS, ARTIFACTS, MODEL_NEMO, write_run_json
+from finparakeet.rundir import ADAPTERS, ARTIFACTS, MODEL_NEMO, write_run_json
 from finparakeet.training.checkpoints import (LAST_CKPT, CheckpointError, ResumePoint, checkpoint_step,
                                               find_resume_checkpoint, remove_stale_temporaries)
 from finparakeet.training.data import PreparedData, prepare_data

@@ -1,4 +1,4 @@
-"""The run dir's artefacts: the contract that export/transcribe recipes read.
+"""The run dir's artefacts: the contract that training writes and export, transcribe and the experiment read.
 
 ``<run_dir>/artifacts/run.json``::
 
