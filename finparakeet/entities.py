@@ -101,6 +101,15 @@ def parse_entities(raw: Any) -> list[EntitySpan]:
     return out
 
 
+def checked_entities(text: str, raw: Any) -> list[EntitySpan]:
+    """``parse_entities(raw)``, each span checked against ``text``; ``ValueError`` saying which span does not fit."""
+    spans = parse_entities(raw)
+    errors = span_errors(text, spans)
+    if errors:
+        raise ValueError("; ".join(errors))
+    return spans
+
+
 def find_span(text: str, surface: str, category: str, start_at: int = 0, **kw: Any) -> EntitySpan:
     """The first occurrence of ``surface`` in ``text`` at or after ``start_at`` as a span; ``ValueError`` if absent."""
     i = text.find(surface, start_at)

@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from finparakeet.inference.evaluation import nested
-from finparakeet.inference.pipeline import BOOSTED, NO_BOOSTING
 from finparakeet.entities import FINANCE_CATEGORIES
+from finparakeet.inference.pipeline import BOOSTED, NO_BOOSTING
+from finparakeet.scoring.report import nested
 
 MODES = (NO_BOOSTING, BOOSTED)
 README_BEGIN, README_END = "<!-- RESULTS:BEGIN -->", "<!-- RESULTS:END -->"

@@ -11,6 +11,9 @@ import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from finparakeet.scoring.api import score_manifest
+from finparakeet.scoring.report import nested, write_reports
+
 ROWS = (  # (key in the table, label, where in the report)
     ("wer", "WER", ("wer",)),
     ("entity_wer", "entity WER", ("entity_wer",)),
@@ -31,22 +34,11 @@ class NoReferenceError(ValueError):
 def evaluate_manifest(manifest: str | Path, report_dir: str | Path, bias_list: Sequence[str] | None = None
                       ) -> tuple[dict[str, Any], dict[str, Path]]:
     """Score ``manifest`` (``text`` vs ``pred_text``, ``entities`` when present) and write the reports."""
-    from finparakeet.scoring import score_manifest, write_reports
-
     report = score_manifest(manifest, bias_list=list(bias_list) if bias_list else None)
     if not report.get("num_rows_scored"):
         raise NoReferenceError(f"evaluate=true: no row of {manifest} has a reference 'text' to score against "
                                f"({report.get('num_skipped', 0)} skipped)")
     return report, write_reports(report, report_dir)
-
-
-def nested(d: Mapping[str, Any] | None, *keys: str) -> Any:
-    """``d[k1][k2]...``, or None where a level is missing (a report without key phrases, say)."""
-    for k in keys:
-        if not isinstance(d, Mapping):
-            return None
-        d = d.get(k)
-    return d
 
 
 def compare_reports(reports: Mapping[str, Mapping[str, Any]], stats: Mapping[str, Mapping[str, Any]] | None = None

@@ -23,6 +23,7 @@ from kaldialign import edit_distance  # NeMo's own word-error counter (its WER m
 from lightning.pytorch.utilities import rank_zero_only
 
 from finparakeet.biasing.phrases import read_key_phrases
+from finparakeet.data.references import cut_reference
 from finparakeet.lightning.data import CUTS_MARKER
 from finparakeet.lightning.history import METRICS_FILE, append_metrics
 
@@ -76,11 +77,9 @@ class HypothesisTap:
 
 
 def _cut_references(cuts: Sequence[Any]) -> tuple[list[str], list[Optional[list]], list[str]]:
-    from finparakeet.scoring.inputs import _cut_reference  # the scorer's own reading of a cut (texts joined)
-
     refs, ents, ids = [], [], []
     for cut in cuts:
-        text, spans = _cut_reference(cut)
+        text, spans = cut_reference(cut)  # the scorer's own reading of a cut (texts joined)
         refs.append(text)
         ents.append(spans)
         ids.append(cut.id)

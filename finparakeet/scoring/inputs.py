@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from finparakeet.entities import EntitySpan, parse_entities, span_errors
+from finparakeet.data.references import cut_reference
+from finparakeet.entities import EntitySpan, checked_entities, span_errors
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,6 @@ class Skipped:
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "line": self.line, "id": self.id, "reason": self.reason}
-
-
-def _entities(text: str, raw: Any) -> list[EntitySpan]:
-    spans = parse_entities(raw)
-    errs = span_errors(text, spans)
-    if errs:
-        raise ValueError("; ".join(errs))
-    return spans
 
 
 def _row_id(row: Mapping[str, Any], line: int) -> str:
@@ -81,29 +74,12 @@ def read_manifest(path: str | Path, text_key: str = "text",
             continue
         try:
             ref, hyp = _field(row, text_key), _field(row, pred_key)
-            ents = _entities(ref, row["entities"]) if "entities" in row else None
+            ents = checked_entities(ref, row["entities"]) if "entities" in row else None
         except ValueError as e:
             skipped.append(Skipped(str(path), n, str(e), _row_id(row, n)))
             continue
         items.append(ScoringItem(_row_id(row, n), ref, hyp, ents))
     return items, skipped
-
-
-def _cut_reference(cut: Any) -> tuple[str, list[EntitySpan] | None]:
-    """A cut's text (its supervisions joined by spaces, in time order) and entities shifted onto that text."""
-    sups = sorted(cut.supervisions, key=lambda s: s.start)
-    parts, ents, any_entities, offset = [], [], False, 0
-    for s in sups:
-        text = s.text or ""
-        custom = s.custom or {}
-        if "entities" in custom:
-            any_entities = True
-            for e in _entities(text, custom["entities"]):
-                ents.append(EntitySpan(e.start + offset, e.end + offset, e.category, e.text, e.seen, e.source,
-                                       e.extra))
-        parts.append(text)
-        offset += len(text) + 1
-    return " ".join(parts), (ents if any_entities else None)
 
 
 def read_cuts(cuts_path: str | Path, hypotheses_path: str | Path,
@@ -131,7 +107,7 @@ def read_cuts(cuts_path: str | Path, hypotheses_path: str | Path,
             skipped.append(Skipped(str(cuts_path), k + 1, f"no hypothesis for cut {cut.id!r}", cut.id))
             continue
         try:
-            ref, ents = _cut_reference(cut)
+            ref, ents = cut_reference(cut)
         except ValueError as e:
             skipped.append(Skipped(str(cuts_path), k + 1, str(e), cut.id))
             hyps.pop(cut.id)

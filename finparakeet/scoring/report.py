@@ -157,6 +157,15 @@ def _top_phrases(details: Sequence[UtteranceScore], column: int, limit: int = 20
     return [{"phrase": p, "count": n} for p, n in c.most_common(limit)]
 
 
+def nested(d: Mapping[str, Any] | None, *keys: str) -> Any:
+    """``d[k1][k2]...``, or None where a level is missing (a report without key phrases, say)."""
+    for k in keys:
+        if not isinstance(d, Mapping):
+            return None
+        d = d.get(k)
+    return d
+
+
 def flat_scalars(report: Mapping[str, Any]) -> dict[str, float]:
     """Scalars for a logger: ``wer``, ``entity_wer``, ``entity_accuracy``, ``entity_wer/<CAT>``, ``unseen/...``,
     ``keyphrase_f1``...; rates that are undefined are left out."""
