@@ -93,7 +93,8 @@ EQUAL: list[tuple[str, tuple[str, ...]]] = [
     # halves, fiscal years and other periods, said as written
     ("h 1 2019", ("H1 2019", "1H 2019", "first half 2019", "first half of 2019", "1st half of twenty nineteen",
                   "H one 2019")),
-    ("h 2", ("H2", "2H", "second half", "Second Half")),
+    ("h 2", ("H2", "2H", "second half", "Second Half", "two H")),
+    ("q 2 2019", ("2Q 2019", "two Q 2019", "Q2 2019", "second quarter. Of 2019")),
     ("fy 2019", ("FY 2019", "FY2019", "fiscal year 2019", "fiscal 2019", "F Y twenty nineteen", "fiscal year twenty nineteen")),
     ("h 2 fy 2020", ("H2 FY2020", "second half of fiscal 2020", "2H fiscal year 2020")),
     ("this fy", ("this FY", "this fiscal year")),

@@ -115,9 +115,12 @@ def test_alignment_totals_match_jiwer():
 
 def _jiwer_reference_alignment(ref: list[str], hyp: list[str]):
     """What the scorer computed before it called jiwer's Levenshtein backend itself: jiwer.process_words chunks and
-    the per-word arrays built word by word."""
+    the per-word arrays built word by word; words compared by value ("$4.2" = "4.2": a missing currency is a format
+    difference, not an error)."""
     import jiwer
     from finparakeet.scoring.align import _JIWER_CODE
+    from finparakeet.text.numbers import split_currency
+    ref, hyp = [split_currency(w)[1] for w in ref], [split_currency(w)[1] for w in hyp]
     out = jiwer.process_words(ref, hyp, reference_transform=lambda w: [w], hypothesis_transform=lambda w: [w])
     chunks = [(_JIWER_CODE[c.type], c.ref_start_idx, c.ref_end_idx, c.hyp_start_idx, c.hyp_end_idx)
               for c in out.alignments[0]]
@@ -179,3 +182,30 @@ def test_plain_normalizer_arrays_match_its_words():
     words = NORM.normalize_with_spans(text)
     assert NORM.normalize_arrays(text) == ([w.text for w in words], [w.start for w in words], [w.end for w in words])
     assert NORM.normalize(text) == "revenue grew 4.2% q3"
+
+
+def test_a_missing_currency_is_format_only_and_a_different_one_an_error():
+    al = align_words("revenue was $329.3 million".split(), "revenue was 329.3 million".split())
+    assert (al.errors, al.format_only, al.chunks) == (0, 1, [("e", 0, 4, 0, 4)])
+    assert al.span(2, 4) == (2, 4, 0, 0, 0, 2, 1)
+    al = align_words("4.2 billion".split(), "$4.2 billion".split())  # a currency the reference lacks: the same
+    assert (al.errors, al.format_only) == (0, 1)
+    al = align_words("a $5 b €5 c chf85".split(), "a €5 b 5 c chf85".split())
+    assert (al.substitutions, al.format_only, al.wer) == (1, 1, pytest.approx(1 / 6))
+    assert al.chunks == [("e", 0, 1, 0, 1), ("s", 1, 2, 1, 2), ("e", 2, 6, 2, 6)]
+    assert al.fmt_before == [0, 0, 0, 0, 1, 1, 1]
+    # Different values stay different whatever the currency.
+    assert align_words(["$4.2"], ["4.3"]).substitutions == 1
+    assert align_words(["$4.2", "billion"], ["4.2", "million"]).substitutions == 1
+
+
+def test_numbering_continues_a_reference_numbering():
+    from finparakeet.scoring.align import align_ids, word_ids
+    ref = "$5 million and 5 more".split()
+    ref_ids, vocab = word_ids(ref)
+    assert ref_ids == [0, 1, 2, 0, 3]  # "$5" and "5" share an id
+    hyp_ids, _ = word_ids("5 million and €5 less".split(), vocab)
+    assert hyp_ids == [0, 1, 2, 0, 4]
+    assert word_ids(["x"], vocab)[0] == [4] and "x" not in vocab  # the reference's numbering is not changed
+    al = align_ids(ref, "5 million and €5 less".split(), ref_ids, hyp_ids)
+    assert (al.substitutions, al.format_only) == (1, 2)  # "$5" -> "5", "5" -> "€5" format only; "more" -> "less"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from finparakeet.text import tables as T
@@ -9,6 +10,18 @@ from finparakeet.text.tokens import Tok
 
 HUNDRED_OR_SCALE = frozenset({"hundred", "thousand", "million", "billion", "trillion"})
 _ORDINAL_SUFFIXES = {1: "st", 2: "nd", 3: "rd"}
+
+
+# A canonical money word: its currency glued before the digits ("$4.2", "chf85", "c$10").
+_MONEY_WORD = re.compile("^(" + "|".join(map(re.escape, sorted(set(T.CURRENCY_PREFIXES.values()), key=len,
+                                                                 reverse=True))) + r")(?=\d)")
+
+
+def split_currency(word: str) -> tuple[str, str]:
+    """A normalised word -> (its currency, the rest): "$4.2" -> ("$", "4.2"), "chf85" -> ("chf", "85"),
+    "4.2" -> ("", "4.2"), "dollars" -> ("", "dollars")."""
+    m = _MONEY_WORD.match(word)
+    return (m.group(1), word[m.end():]) if m else ("", word)
 
 
 def is_number(t: Tok) -> bool:

@@ -189,10 +189,6 @@ def _count(t: Tok, most: int) -> bool:
             and t.value == t.value.to_integral_value() and 1 <= t.value <= most)
 
 
-def _year(t: Tok) -> bool:
-    return _count(t, 2099) and not t.ordinal and t.value >= 1900
-
-
 def periods(toks: list[Tok]) -> list[Tok]:
     """Periods written as they are said, and said as they are written: "third quarter" = "3Q" = "Q3" -> "q 3",
     "first half" = "1H" = "H1" -> "h 1"; "fiscal year" = "FY" -> "fy" and "fiscal 2019" = "FY 2019" (likewise
@@ -210,12 +206,12 @@ def periods(toks: list[Tok]) -> list[Tok]:
             out.append(Tok("", start, end, kind="n", value=t.value, words=t.words))
             i += 2
             continue
-        # "3Q", "1H": one written chunk (its pieces share its span), the letter in capitals.
-        if (nxt is not None and not t.ordinal and not t.words and nxt.kind == "w" and nxt.upper
-                and nxt.text in _PERIOD_LETTERS and (nxt.start, nxt.end) == (t.start, t.end)
+        # "3Q", "1H", "two Q": the letter in capitals after the count.
+        if (nxt is not None and not t.ordinal and nxt.kind == "w" and nxt.upper and nxt.text in _PERIOD_LETTERS
                 and _count(t, _PERIOD_LETTERS[nxt.text])):
-            out.append(Tok(nxt.text, t.start, t.end, sep=t.sep, upper=True))
-            out.append(Tok("", t.start, t.end, kind="n", value=t.value))
+            start, end = t.span_with(nxt)
+            out.append(Tok(nxt.text, start, end, sep=t.sep, upper=True))
+            out.append(Tok("", start, end, kind="n", value=t.value, words=t.words))
             i += 2
             continue
         if t.kind == "w" and t.text in T.YEAR_KINDS and nxt is not None:
@@ -238,12 +234,14 @@ def periods(toks: list[Tok]) -> list[Tok]:
 
 
 def _of_year(toks: list[Tok]) -> list[Tok]:
-    """Drop "of" between a quarter or half and its year: "q 3 of 2019", "h 1 of fy 2019"."""
+    """Drop "of" between a quarter or half and its year: "q 3 of 2019", "h 1 of fy 2019" (any whole number: a
+    transcript may cut a year short, "the second quarter of 201")."""
     out: list[Tok] = []
     for i, t in enumerate(toks):
-        if (t.kind == "w" and t.text == "of" and not t.sep and len(out) >= 2 and i + 1 < len(toks)
+        # A full stop before "of" does not stop it ("the third quarter. Of 2019" as a recogniser punctuates).
+        if (t.kind == "w" and t.text == "of" and len(out) >= 2 and i + 1 < len(toks)
                 and not toks[i + 1].sep and out[-2].kind == "w" and out[-2].text in _PERIOD_LETTERS
-                and out[-1].kind == "n" and (_year(toks[i + 1])
+                and out[-1].kind == "n" and ((_count(toks[i + 1], 2099) and not toks[i + 1].ordinal)
                                              or (toks[i + 1].kind == "w" and toks[i + 1].text in T.YEAR_KINDS.values()))):
             continue
         out.append(t)
