@@ -17,9 +17,9 @@ from finparakeet.data.folder import import_folder
 from finparakeet.data.importers import import_source
 from finparakeet.data.manifests import detect_format, load_cuts, load_manifest, save_cuts, save_manifest
 from finparakeet.data.nemo_manifest import (
-    cut_to_row, cuts_to_nemo_manifest, iter_nemo_cuts, read_jsonl, read_nemo_manifest, row_to_cut,
-    write_nemo_manifest,
+    cut_to_row, cuts_to_nemo_manifest, iter_nemo_cuts, read_nemo_manifest, row_to_cut, write_nemo_manifest,
 )
+from finparakeet.data.rows import read_rows
 from finparakeet.entities import parse_entities, span_errors
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ def _rows(tmp_path: Path) -> list[dict]:
 
 
 def _written(path: Path) -> list[dict]:
-    return [row for _, row, _ in read_jsonl(path)]
+    return [r.fields for r in read_rows(path)]
 
 
 @pytest.mark.parametrize("read_header", [False, True])

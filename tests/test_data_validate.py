@@ -17,7 +17,8 @@ from lhotse.utils import fastcopy
 
 from finparakeet.data.folder import import_folder
 from finparakeet.data.manifests import load_cuts, save_cuts
-from finparakeet.data.nemo_manifest import read_jsonl, read_nemo_manifest, write_nemo_manifest
+from finparakeet.data.nemo_manifest import read_nemo_manifest, write_nemo_manifest
+from finparakeet.data.rows import read_rows
 from finparakeet.data.validate import (
     ValidationConfig, filter_valid, validate_cuts, validate_manifest, validate_to_dir,
 )
@@ -191,7 +192,7 @@ def test_validate_recipe_end_to_end(tmp_path, audio):
     assert proc.returncode == 0, proc.stderr
     assert "20 rows, 5 clean" in proc.stdout and "duplicate_id: 1" in proc.stdout
     assert set(load_cuts(out / "clean_cuts.jsonl.gz").ids) == good
-    rows = [row for _, row, _ in read_jsonl(out / "clean_manifest.json")]
+    rows = [r.fields for r in read_rows(out / "clean_manifest.json")]
     assert len(rows) == 5 and all(Path(r["audio_filepath"]).is_file() for r in rows)
     rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
     assert {r["line"]: r["kind"] for r in rejects} == {k: v[0] for k, v in expected.items()}

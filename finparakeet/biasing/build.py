@@ -26,7 +26,11 @@ from typing import Any, Iterable, Iterator, Sequence
 from finparakeet.biasing.phrases import (PER_UTTERANCE_FIELDS, EmptyBiasListError, clean_phrases, read_key_phrases,
                                          row_phrases, write_key_phrases)
 from finparakeet.biasing.recase import CaseIndex
+from finparakeet.data.rejects import InvalidCut, Reject
+from finparakeet.data.rows import detect_format, read_rows, row_entities, string_field
 from finparakeet.entities import EntitySpan, parse_entities
+from finparakeet.lexicon import load_lexicon
+from finparakeet.text.tagger import FinanceTagger
 
 logger = logging.getLogger(__name__)
 
@@ -81,27 +85,29 @@ def iter_transcripts(path: str | Path, fields: Sequence[str] = PER_UTTERANCE_FIE
     Only text is read (no audio). A row without a string ``text`` or with malformed entities is skipped with a
     warning: a bias list is a summary, one bad row should not stop it.
     """
-    from finparakeet.data.manifests import detect_format
-    from finparakeet.data.nemo_manifest import read_jsonl
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"transcripts file {path} does not exist")
     base = str(path.parent)
     if detect_format(path, default="nemo") == "nemo":
-        for n, row, err in read_jsonl(path):
-            if row is None or not isinstance(row.get("text"), str):
-                logger.warning("%s:%d: skipped (%s)", path, n, err or "no text")
+        for row in read_rows(path):
+            if isinstance(row, Reject):
+                logger.warning("%s:%d: skipped (%s)", path, row.line, row.reason)
                 continue
             try:
-                ents = parse_entities(row.get("entities")) if row.get("entities") is not None else None
-            except ValueError as e:
-                logger.warning("%s:%d: entities ignored (%s)", path, n, e)
+                text = string_field(row.fields, "text")
+            except InvalidCut as e:
+                logger.warning("%s:%d: skipped (%s)", path, row.line, e.reason)
+                continue
+            try:
+                ents = row_entities(row.fields) if row.fields.get("entities") is not None else None
+            except InvalidCut as e:
+                logger.warning("%s:%d: entities ignored (%s)", path, row.line, e.reason)
                 ents = None
-            yield TranscriptItem(str(row.get("cut_id") or n), row["text"], ents,
-                                 {k: row[k] for k in fields if k in row}, base)
+            yield TranscriptItem(str(row.fields.get("cut_id") or row.line), text, ents,
+                                 {k: row.fields[k] for k in fields if k in row.fields}, base)
         return
-    from finparakeet.data.manifests import load_cuts
+    from finparakeet.data.manifests import load_cuts  # Lhotse (~1 s to import) only for a cuts file
 
     for cut in load_cuts(path, lazy=True):
         for sup in cut.supervisions:
@@ -119,8 +125,6 @@ def iter_transcripts(path: str | Path, fields: Sequence[str] = PER_UTTERANCE_FIE
 def lexicon_phrases(lexicon=None, kinds: Sequence[str] | None = None, categories: Sequence[str] | None = None,
                     aliases: bool = False) -> list[str]:
     """Written forms (and aliases) of the lexicon entries of ``kinds`` and ``categories`` (None: all)."""
-    from finparakeet.lexicon import load_lexicon
-
     lex = lexicon if lexicon is not None else load_lexicon()
     known_kinds = {e.kind for e in lex.entries}
     known_cats = {e.category for e in lex.entries}
@@ -141,8 +145,6 @@ class _Tagger:
 
     def __call__(self, text: str) -> list[EntitySpan]:
         if self._tagger is None:
-            from finparakeet.text.tagger import FinanceTagger
-
             self._tagger = FinanceTagger()
         return self._tagger.tag(text)
 
@@ -219,9 +221,6 @@ def write_per_utterance_lists(transcripts: str | Path, output: str | Path, cfg: 
     """Copy a NeMo manifest (or cuts file) with each utterance's own list in ``field_name``: its entity phrases
     (``cfg.entity_categories``) and any list it already carries, optionally only those in ``restrict_to``.
     Rows with no phrase get no field. Returns the number of utterances given a list."""
-    from finparakeet.data.manifests import detect_format
-    from finparakeet.data.nemo_manifest import read_jsonl
-
     allowed = set(restrict_to) if restrict_to is not None else None
     cats = list(cfg.entity_categories) if cfg.entity_categories is not None else None
     tagger = _Tagger()
@@ -236,9 +235,10 @@ def write_per_utterance_lists(transcripts: str | Path, output: str | Path, cfg: 
     if detect_format(transcripts, default="nemo") == "nemo":
         items = iter(iter_transcripts(transcripts, cfg.per_utterance_fields))
         with open(output, "w", encoding="utf-8") as out:
-            for _, row, _ in read_jsonl(transcripts):
-                if row is None:
-                    continue
+            for item in read_rows(transcripts):
+                if isinstance(item, Reject):
+                    continue  # iter_transcripts has said why
+                row = item.fields
                 if isinstance(row.get("text"), str):
                     phrases = phrases_of(next(items))
                     if phrases:
@@ -246,7 +246,7 @@ def write_per_utterance_lists(transcripts: str | Path, output: str | Path, cfg: 
                         n += 1
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
         return n
-    from lhotse.utils import fastcopy
+    from lhotse.utils import fastcopy  # Lhotse only for a cuts file (see iter_transcripts)
 
     from finparakeet.data.manifests import load_cuts, save_cuts
 

@@ -22,12 +22,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from itertools import accumulate
-from typing import Any, Sequence
-
-from lhotse import CutSet, MonoCut, Recording, SupervisionSegment
-from lhotse.audio import AudioSource
+from typing import TYPE_CHECKING, Any, Sequence
 
 from finparakeet.entities import EntitySpan
+
+if TYPE_CHECKING:
+    from lhotse import CutSet, MonoCut, Recording
 
 NLP_COLUMNS = ("token", "speaker", "ts", "endTs", "punctuation", "case", "tags", "wer_tags")
 REFERENCES_DIR = "transcripts/nlp_references"
@@ -276,6 +276,10 @@ def load_call(root: str | Path, call_id: str) -> Earnings21Call:
 
 
 def _recording(root: Path, call_id: str, metadata: dict[str, Any], media_dir: Path | None) -> Recording:
+    # Lhotse (~1 s to import) only where cuts are made: the scorer reads calls without it.
+    from lhotse import Recording
+    from lhotse.audio import AudioSource
+
     if media_dir is not None:
         for suffix in MEDIA_SUFFIXES:
             path = media_dir / f"{call_id}{suffix}"
@@ -295,6 +299,8 @@ def _recording(root: Path, call_id: str, metadata: dict[str, Any], media_dir: Pa
 
 def call_to_cut(call: Earnings21Call, recording: Recording) -> MonoCut:
     """One cut per call with one long supervision: the text as written, entities and metadata in ``custom``."""
+    from lhotse import MonoCut, SupervisionSegment  # only where cuts are made (see _recording)
+
     sup = SupervisionSegment(id=call.id, recording_id=recording.id, start=0.0, duration=recording.duration,
                              channel=0, text=call.text, language="en",
                              custom={"entities": [e.to_dict() for e in call.entities], "earnings21": call.metadata})
@@ -307,6 +313,8 @@ def import_earnings21(root: str | Path, media_dir: str | Path | None = None) -> 
     recording points at the absent ``<media_dir or root/media>/<id>.mp3`` with the duration and sample rate of
     ``earnings21-file-metadata.csv`` (text-only use works; loading audio raises, validation rejects it as missing).
     """
+    from lhotse import CutSet  # only where cuts are made (see _recording)
+
     root = Path(root)
     media = Path(media_dir) if media_dir is not None else None
     cuts = []

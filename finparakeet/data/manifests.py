@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Iterable
 
 from lhotse import CutSet
 from lhotse.cut import Cut
 
-from finparakeet.data.nemo_manifest import cuts_to_nemo_manifest, read_jsonl, read_nemo_manifest
-
-ManifestFormat = Literal["cuts", "nemo"]
-
-
-def detect_format(path: str | Path, default: ManifestFormat | None = None) -> ManifestFormat:
-    """``"cuts"`` for a Lhotse cuts file, ``"nemo"`` for a NeMo manifest, judged by the first well-formed line.
-
-    A Lhotse cut line has a ``type`` (MonoCut, MultiCut, MixedCut) and no ``audio_filepath``. When no line says
-    either: ``default``, or ``ValueError`` without one.
-    """
-    for _, row, _ in read_jsonl(path):
-        if row is None:
-            continue
-        if "audio_filepath" in row:
-            return "nemo"
-        if "type" in row and ("recording" in row or "tracks" in row or "supervisions" in row):
-            return "cuts"
-    if default is not None:
-        return default
-    raise ValueError(f"{path}: no line looks like a NeMo row (audio_filepath) or a Lhotse cut (type, recording)")
+from finparakeet.data.nemo_manifest import cuts_to_nemo_manifest, read_nemo_manifest
+from finparakeet.data.rows import detect_format
 
 
 def load_cuts(path: str | Path, lazy: bool = False) -> CutSet:

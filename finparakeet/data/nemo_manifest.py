@@ -7,12 +7,11 @@ goes to ``supervision.custom`` under its own name, so ``cut_to_row(row_to_cut(ro
 supervision spans it (the recording comes back from the audio header). ``cut_id`` is written only when the id
 differs from the one derived from the path and offset.
 Relative audio paths are resolved against the manifest's folder when the file is there (as NeMo does) by
-``read_nemo_manifest``; ``row_to_cut`` keeps the path as written.
+``read_nemo_manifest``; ``row_to_cut`` keeps the path as written. Lines are read by ``finparakeet.data.rows``.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -21,6 +20,8 @@ from lhotse import CutSet, MonoCut, Recording, SupervisionSegment
 from lhotse.audio import AudioSource
 from lhotse.serialization import deserialize_custom_field
 
+from finparakeet.data.rejects import Reject
+from finparakeet.data.rows import default_cut_id, read_rows, resolve_audio_path
 from finparakeet.entities import parse_entities
 
 NEMO_CORE_FIELDS = ("audio_filepath", "duration", "offset", "text")
@@ -29,23 +30,6 @@ _SUPERVISION_ATTRS = ("speaker", "language", "gender")  # row fields that are su
 _CUT_CUSTOM = "cut_custom"  # row field holding the cut's own custom dict
 _MAPPED = ("entities", *_SUPERVISION_ATTRS, _CUT_CUSTOM)
 _ABSENT = object()
-
-
-def default_cut_id(row: dict[str, Any]) -> str:
-    """A stable cut id for a row that has none: audio stem, plus the offset when the row is a segment."""
-    stem = Path(row["audio_filepath"]).stem
-    offset = float(row.get("offset") or 0.0)
-    return f"{stem}-{round(offset * 1000):08d}" if offset else stem
-
-
-def resolve_audio_path(audio_filepath: str, manifest_dir: str | Path | None) -> str:
-    """NeMo's rule: a relative path names a file next to the manifest when such a file exists, else is kept."""
-    p = Path(audio_filepath)
-    if manifest_dir is not None and not p.is_absolute():
-        candidate = Path(manifest_dir) / p
-        if candidate.is_file():
-            return str(candidate)
-    return audio_filepath
 
 
 def described_recording(audio_filepath: str, recording_id: str, end: float, sampling_rate: int = 16000) -> Recording:
@@ -132,33 +116,6 @@ def cut_to_row(cut: MonoCut) -> dict[str, Any]:
     return row
 
 
-def _open_binary(path: str | Path):
-    path = Path(path)
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
-
-
-def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """Yield ``(line_number, row, error)`` for each non-blank line (``.gz`` too): a parsed object, or None and why."""
-    with _open_binary(path) as f:
-        for n, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                yield n, None, f"line is not UTF-8 ({e.reason} at byte {e.start})"
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield n, None, f"malformed JSON: {e.msg} (column {e.colno})"
-                continue
-            if not isinstance(row, dict):
-                yield n, None, f"a manifest line must be a JSON object, got {type(row).__name__}"
-                continue
-            yield n, row, None
-
-
 def iter_nemo_cuts(path: str | Path, read_header: bool | None = None) -> Iterator[MonoCut]:
     """Cuts of a NeMo manifest, in order; ``ValueError`` naming the line on the first bad row.
 
@@ -166,9 +123,11 @@ def iter_nemo_cuts(path: str | Path, read_header: bool | None = None) -> Iterato
     """
     manifest_dir = Path(path).parent
     headers: dict[str, Recording | None] = {}  # segments of one long file share its header
-    for n, row, error in read_jsonl(path):
-        if error:
-            raise ValueError(f"{path}:{n}: {error} (recipes/validate_manifest.py keeps the good rows)")
+    hint = "(recipes/validate_manifest.py keeps the good rows)"
+    for item in read_rows(path):
+        if isinstance(item, Reject):
+            raise ValueError(f"{path}:{item.line}: {item.reason} {hint}")
+        row = item.fields
         try:
             row = dict(row, audio_filepath=resolve_audio_path(str(row["audio_filepath"]), manifest_dir)) \
                 if "audio_filepath" in row else row
@@ -185,7 +144,7 @@ def iter_nemo_cuts(path: str | Path, read_header: bool | None = None) -> Iterato
                 rec = headers[audio]
             yield row_to_cut(row, recording=rec, read_header=False)
         except Exception as e:
-            raise ValueError(f"{path}:{n}: {e} (recipes/validate_manifest.py keeps the good rows)") from e
+            raise ValueError(f"{path}:{item.line}: {e} {hint}") from e
 
 
 def read_nemo_manifest(path: str | Path, read_header: bool | None = None) -> CutSet:

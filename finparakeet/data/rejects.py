@@ -1,4 +1,5 @@
-"""A rejected input row and why: what validation and the importers hand back instead of dropping data silently."""
+"""A rejected input row and why: what validation, transcription, scoring and the importers hand back instead of
+dropping data silently (the one bad-row record of the project)."""
 
 from __future__ import annotations
 
@@ -21,20 +22,25 @@ EMPTY_TEXT = "empty_text"
 ENTITY_MISMATCH = "entity_mismatch"
 DUPLICATE_ID = "duplicate_id"
 NO_TRANSCRIPT = "no_transcript"
+UNMATCHED = "unmatched"  # a reference without its hypothesis, or a hypothesis without its reference
+UNREADABLE = "unreadable"  # a whole input file that cannot be read (e.g. an Earnings-21 call)
 
 
 @dataclass(frozen=True)
 class Reject:
-    """One rejected input: its 1-based line (None when the input has no lines), what it was, and why."""
+    """One rejected input: the file it is in (``source``), its 1-based line (None when the input has no lines), what
+    it was, and why."""
 
     line: int | None
     kind: str
     reason: str
     id: str | None = None
     audio_filepath: str | None = None
+    source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"line": self.line}
+        d: dict[str, Any] = {"source": self.source} if self.source is not None else {}
+        d["line"] = self.line
         if self.id is not None:
             d["id"] = self.id
         if self.audio_filepath is not None:

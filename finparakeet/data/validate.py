@@ -12,8 +12,8 @@ Usable cuts come out 16 kHz mono: resampled lazily (``cut.resample``) and downmi
 
 from __future__ import annotations
 
+import json
 import logging
-import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,13 +26,15 @@ from lhotse import CutSet, MonoCut, MultiCut, Recording
 from lhotse.cut import Cut, MixedCut, MixTrack, PaddingCut
 from lhotse.serialization import deserialize_item
 from lhotse.utils import fastcopy
+from tqdm import tqdm
 
-from finparakeet.data.manifests import detect_format
-from finparakeet.data.nemo_manifest import default_cut_id, read_jsonl, resolve_audio_path, row_to_cut
+from finparakeet.data.nemo_manifest import cut_to_row, row_to_cut
 from finparakeet.data.rejects import (
     AUDIO_MISMATCH, AUDIO_MISSING, AUDIO_UNREADABLE, BAD_ROW, DUPLICATE_ID, DURATION_MISMATCH, EMPTY_TEXT,
-    ENTITY_MISMATCH, MALFORMED_JSON, NOT_UTF8, ZERO_DURATION, InvalidCut, Reject, count_kinds,
+    ENTITY_MISMATCH, NOT_UTF8, ZERO_DURATION, InvalidCut, Reject, count_kinds,
 )
+from finparakeet.data.rows import (Row, default_cut_id, detect_format, number_field, read_rows, resolve_audio_path,
+                                   row_entities, string_field)
 from finparakeet.entities import parse_entities, span_errors
 
 logger = logging.getLogger(__name__)
@@ -250,40 +252,28 @@ def clean_cut(cut: Cut, config: ValidationConfig = ValidationConfig(), headers: 
 
 # ---- NeMo rows ---------------------------------------------------------------------------------------------------
 
-def _number(row: dict[str, Any], key: str) -> float:
-    value = row[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidCut(BAD_ROW, f"'{key}' must be a number, got {value!r}")
-    return float(value)
-
-
 def row_cut(row: dict[str, Any], config: ValidationConfig, headers: HeaderReader,
             manifest_dir: str | Path | None = None, cut_id: str | None = None) -> MonoCut:
-    """A NeMo row's checks up to the cut (fields, types, duration against the header); the cut's recording is the
-    real header of its file. Text and audio checks follow in ``clean_cut``."""
-    for key in ("audio_filepath", "duration", "text"):
-        if key not in row or row[key] is None:
-            raise InvalidCut(BAD_ROW, f"the row has no '{key}'")
-    if not isinstance(row["audio_filepath"], str) or not row["audio_filepath"].strip():
-        raise InvalidCut(BAD_ROW, f"'audio_filepath' must be a path, got {row['audio_filepath']!r}")
-    if not isinstance(row["text"], str):
-        raise InvalidCut(BAD_ROW, f"'text' must be a string, got {type(row['text']).__name__}")
-    duration = _number(row, "duration")
-    offset = _number(row, "offset") if row.get("offset") is not None else 0.0
+    """A NeMo row's checks up to the cut (fields, types, entity spans, duration against the header); the cut's
+    recording is the real header of its file. Text and audio checks follow in ``clean_cut``."""
+    audio = string_field(row, "audio_filepath")
+    if not audio.strip():
+        raise InvalidCut(BAD_ROW, "'audio_filepath' is empty: give the audio file's path")
+    duration = number_field(row, "duration", required=True)
+    offset = number_field(row, "offset") or 0.0
+    string_field(row, "text")
     if duration == 0:
         raise InvalidCut(ZERO_DURATION, "duration is 0")
-    if duration < 0 or offset < 0:
-        raise InvalidCut(BAD_ROW, f"duration and offset must not be negative (duration {duration}, offset {offset})")
-    row = dict(row, audio_filepath=resolve_audio_path(row["audio_filepath"], manifest_dir))
+    row_entities(row)
+    row = dict(row, audio_filepath=resolve_audio_path(audio, manifest_dir))
     header = headers(row["audio_filepath"])
     if "offset" not in row and abs(duration - header.duration) > config.duration_tolerance:
         raise InvalidCut(DURATION_MISMATCH, f"the manifest says {duration:.3f} s but the audio lasts "
                                             f"{header.duration:.3f} s")
-    cid = cut_id or row.get("cut_id") or default_cut_id(row)
     try:
-        return row_to_cut(row, recording=header, cut_id=cid)
-    except ValueError as e:
-        raise InvalidCut(ENTITY_MISMATCH if "entit" in str(e) else BAD_ROW, str(e)) from None
+        return row_to_cut(row, recording=header, cut_id=cut_id or row.get("cut_id") or default_cut_id(row))
+    except ValueError as e:  # e.g. a cut_custom that is not an object
+        raise InvalidCut(BAD_ROW, str(e)) from None
 
 
 # ---- whole inputs ------------------------------------------------------------------------------------------------
@@ -314,15 +304,14 @@ def iter_validate(path: str | Path, config: ValidationConfig = ValidationConfig(
     fmt = detect_format(path, default="nemo")  # nothing recognisable: every line is rejected as a NeMo row
     headers = header_reader()
     seen: dict[str, tuple[int, Any]] = {}  # id -> (line, what it pointed at)
-    rows: Iterable = read_jsonl(path)
+    rows: Iterable[Row | Reject] = read_rows(path)
     if progress:
-        from tqdm import tqdm
         rows = tqdm(rows, total=_count_lines(path), desc=f"validating {path.name}", unit="row")
-    for n, row, error in rows:
-        if error:
-            kind = NOT_UTF8 if "UTF-8" in error else MALFORMED_JSON
-            yield None, Reject(n, kind, error)
+    for item in rows:
+        if isinstance(item, Reject):
+            yield None, item
             continue
+        n, row = item.line, item.fields
         cid = None
         try:
             if fmt == "nemo":
@@ -348,7 +337,7 @@ def iter_validate(path: str | Path, config: ValidationConfig = ValidationConfig(
                 raise InvalidCut(DUPLICATE_ID, f"id {cut.id!r} was already used on line {seen[cut.id][0]}")
             clean = clean_cut(cut, config, headers)
         except InvalidCut as e:
-            yield None, Reject(n, e.kind, e.reason, cid, _audio_path(row))
+            yield None, Reject(n, e.kind, e.reason, cid, _audio_path(row), item.source)
             continue
         seen[cut.id] = (n, _row_key(row) if fmt == "nemo" else None)
         yield clean, None
@@ -451,10 +440,6 @@ def validate_to_dir(manifest: str | Path, output_dir: str | Path, config: Valida
     A clean cut that a NeMo row cannot express (a lazy mix, non-file audio) stays in the cuts and is counted under
     ``not_in_nemo_manifest``.
     """
-    import json
-
-    from finparakeet.data.nemo_manifest import cut_to_row
-
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     n_in, n_clean, seconds, not_nemo, rejects = 0, 0, 0.0, 0, []

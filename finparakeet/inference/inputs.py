@@ -1,8 +1,8 @@
 """What to transcribe: a NeMo manifest, a folder of audio files or Lhotse cuts, checked row by row.
 
 Transcription needs audio, not text, so only the data layer's audio checks run (``finparakeet.data.validate``:
-the file exists, its header reads, sample rate and channels, 16 kHz mono out). A row that fails becomes a ``Reject``
-with its line and reason and is skipped; the good rows still come out. A file damaged past its header is caught when
+the file exists, its header reads, sample rate and channels, 16 kHz mono out); rows are read by
+``finparakeet.data.rows``. A row that fails becomes a ``Reject`` with its file, line and reason and is skipped; the good rows still come out. A file damaged past its header is caught when
 its samples are loaded (``Transcriber``), with the same kind of reject.
 
 As NeMo's ``transcribe_speech.py`` does, a manifest row without ``offset`` is the whole file (its ``duration`` is
@@ -12,15 +12,18 @@ output row is the input row plus ``pred_text``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from lhotse import MonoCut
 from lhotse.cut import Cut
 
 from finparakeet.biasing.phrases import PER_UTTERANCE_FIELDS, row_phrases
-from finparakeet.data.rejects import BAD_ROW, MALFORMED_JSON, NOT_UTF8, InvalidCut, Reject
+from finparakeet.data.manifests import load_cuts
+from finparakeet.data.nemo_manifest import cut_to_row, row_to_cut
+from finparakeet.data.rejects import BAD_ROW, InvalidCut, Reject
+from finparakeet.data.rows import default_cut_id, number_field, read_rows, resolve_audio_path
 from finparakeet.data.validate import ValidationConfig, check_audio, header_reader
 
 __all__ = ["InputItem", "Inputs", "collect_inputs"]
@@ -49,30 +52,20 @@ def _unique_id(cid: str, seen: set[str]) -> str:
     return out
 
 
-def _number(row: dict[str, Any], key: str) -> float | None:
-    value = row.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise InvalidCut(BAD_ROW, f"'{key}' must be a non-negative number, got {value!r}")
-    return float(value)
-
-
 def _manifest_items(path: Path, config: ValidationConfig, fields: Sequence[str]) -> Inputs:
-    from finparakeet.data.nemo_manifest import default_cut_id, read_jsonl, resolve_audio_path, row_to_cut
-
     headers = header_reader()
     items, rejects, seen = [], [], set()
-    for n, row, error in read_jsonl(path):
-        if error:
-            rejects.append(Reject(n, NOT_UTF8 if "UTF-8" in error else MALFORMED_JSON, error))
+    for item in read_rows(path):
+        if isinstance(item, Reject):
+            rejects.append(item)
             continue
+        row = item.fields
         audio = row.get("audio_filepath")
         try:
             if not isinstance(audio, str) or not audio.strip():
                 raise InvalidCut(BAD_ROW, f"'audio_filepath' must be a path, got {audio!r}")
             audio = resolve_audio_path(audio, path.parent)
-            offset, duration = _number(row, "offset"), _number(row, "duration")
+            offset, duration = number_field(row, "offset"), number_field(row, "duration")
             header = headers(audio)
             if offset is None:  # the whole file, as NeMo transcribes it
                 offset, duration = 0.0, header.duration
@@ -86,18 +79,16 @@ def _manifest_items(path: Path, config: ValidationConfig, fields: Sequence[str])
             cut = check_audio(cut, config, headers)
             phrases = row_phrases(row, fields, path.parent) if fields else None
         except InvalidCut as e:
-            rejects.append(Reject(n, e.kind, e.reason, row.get("cut_id"), audio if isinstance(audio, str) else None))
+            rejects.append(item.reject(e, row.get("cut_id")))
             continue
         except (TypeError, ValueError) as e:  # a malformed per-utterance list
-            rejects.append(Reject(n, BAD_ROW, str(e), row.get("cut_id"), audio))
+            rejects.append(item.reject(InvalidCut(BAD_ROW, str(e)), row.get("cut_id")))
             continue
-        items.append(InputItem(cut, dict(row), n, phrases))
+        items.append(InputItem(cut, dict(row), item.line, phrases))
     return Inputs(items, rejects, str(path))
 
 
 def _folder_items(folder: Path, audio_type: str, config: ValidationConfig) -> Inputs:
-    from lhotse import MonoCut
-
     headers = header_reader()
     paths = sorted(folder.glob(f"*.{audio_type.lstrip('.')}"))
     if not paths:
@@ -109,15 +100,13 @@ def _folder_items(folder: Path, audio_type: str, config: ValidationConfig) -> In
             cut = MonoCut(id=_unique_id(p.stem, seen), start=0.0, duration=rec.duration, channel=0, recording=rec)
             cut = check_audio(cut, config, headers)
         except InvalidCut as e:
-            rejects.append(Reject(None, e.kind, e.reason, p.stem, str(p)))
+            rejects.append(Reject(None, e.kind, e.reason, p.stem, str(p), str(folder)))
             continue
         items.append(InputItem(cut, {"audio_filepath": str(p)}))
     return Inputs(items, rejects, str(folder))
 
 
 def _cut_row(cut: Cut) -> dict[str, Any]:
-    from finparakeet.data.nemo_manifest import cut_to_row
-
     try:
         row = cut_to_row(cut)
     except ValueError:  # a mix or non-file audio: no NeMo row, keep what identifies it
@@ -126,8 +115,6 @@ def _cut_row(cut: Cut) -> dict[str, Any]:
 
 
 def _cuts_items(path: Path, config: ValidationConfig, fields: Sequence[str]) -> Inputs:
-    from finparakeet.data.manifests import load_cuts
-
     headers = header_reader()
     items, rejects, seen = [], [], set()
     for n, cut in enumerate(load_cuts(path, lazy=True), 1):
@@ -139,10 +126,10 @@ def _cuts_items(path: Path, config: ValidationConfig, fields: Sequence[str]) -> 
             custom = (cut.supervisions[0].custom or {}) if cut.supervisions else {}
             phrases = row_phrases(custom, fields, path.parent) if fields else None
         except InvalidCut as e:
-            rejects.append(Reject(n, e.kind, e.reason, cut.id))
+            rejects.append(Reject(n, e.kind, e.reason, cut.id, source=str(path)))
             continue
         except (TypeError, ValueError) as e:
-            rejects.append(Reject(n, BAD_ROW, str(e), cut.id))
+            rejects.append(Reject(n, BAD_ROW, str(e), cut.id, source=str(path)))
             continue
         items.append(InputItem(clean, _cut_row(cut), n, phrases))
     return Inputs(items, rejects, str(path))

@@ -14,7 +14,7 @@ from finparakeet.scoring.align import Alignment, SpanAlignment, align_words
 from finparakeet.scoring.api import (load_earnings21, score_cuts, score_earnings21, score_earnings21_systems,
                                      score_items, score_manifest, score_systems)
 from finparakeet.scoring.html import to_html
-from finparakeet.scoring.inputs import ScoringItem, Skipped, read_cuts, read_earnings21, read_manifest
+from finparakeet.scoring.inputs import ScoringItem, read_cuts, read_earnings21, read_manifest
 from finparakeet.scoring.keyphrases import KeyphraseSet, compile_keyphrases
 from finparakeet.scoring.counts import DEFAULT_CATEGORIES, EARNINGS21_TYPES, Counts
 from finparakeet.scoring.metrics import EntityScorer, EntityTally, count_scores
@@ -27,7 +27,7 @@ __all__ = [
     "Alignment", "SpanAlignment", "align_words",
     "load_earnings21", "score_cuts", "score_earnings21", "score_earnings21_systems", "score_items", "score_manifest",
     "score_systems",
-    "to_html", "ScoringItem", "Skipped", "read_cuts", "read_earnings21", "read_manifest",
+    "to_html", "ScoringItem", "read_cuts", "read_earnings21", "read_manifest",
     "KeyphraseSet", "compile_keyphrases",
     "DEFAULT_CATEGORIES", "EARNINGS21_TYPES", "Counts", "EntityScorer", "EntityTally", "count_scores", "EntityMetric",
     "PlainNormalizer", "build_report", "flat_scalars", "summary_lines", "to_markdown", "write_reports",

@@ -2,7 +2,8 @@
 
 All of them score with the same ``EntityScorer``/``count_scores`` as the validation loop's ``EntityMetric`` (through
 the torch-free ``EntityTally``), then add the input bookkeeping:
-``num_rows_scored``, ``num_skipped`` and ``skipped`` (``[{"source", "line", "id", "reason"}]``).
+``num_rows_scored``, ``num_skipped`` and ``skipped`` (``[{"source", "line", "id", "kind", "reason"}]``: the rows'
+``finparakeet.data.rejects.Reject``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from finparakeet.biasing.phrases import read_key_phrases
+from finparakeet.data import earnings21 as e21
+from finparakeet.data.rejects import UNREADABLE, Reject
 from finparakeet.entities import EntitySpan
-from finparakeet.scoring.inputs import (ScoringItem, Skipped, iter_earnings21, normalise_system, read_cuts,
-                                        read_manifest)
 from finparakeet.scoring.counts import DEFAULT_CATEGORIES
+from finparakeet.scoring.inputs import ScoringItem, iter_earnings21, normalise_system, read_cuts, read_manifest
 from finparakeet.scoring.metrics import EntityScorer, EntityTally
 from finparakeet.text.tagger import FinanceTagger
 
@@ -52,7 +54,7 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _finish(report: dict[str, Any], skipped: Sequence[Skipped], inputs: dict[str, Any]) -> dict[str, Any]:
+def _finish(report: dict[str, Any], skipped: Sequence[Reject], inputs: dict[str, Any]) -> dict[str, Any]:
     report["num_rows_scored"] = report["num_utterances"]
     report["num_skipped"] = len(skipped)
     report["skipped"] = [s.to_dict() for s in skipped]
@@ -61,7 +63,7 @@ def _finish(report: dict[str, Any], skipped: Sequence[Skipped], inputs: dict[str
 
 
 def score_items(items: Sequence[ScoringItem], *, bias_list: BiasList = None, normalizer=None,
-                tagger: FinanceTagger | None = None, skipped: Sequence[Skipped] = (),
+                tagger: FinanceTagger | None = None, skipped: Sequence[Reject] = (),
                 inputs: dict[str, Any] | None = None, alignments: bool = True) -> dict[str, Any]:
     """Score reference/hypothesis pairs (entities given, or tagged when None) into the report dict."""
     tally = EntityTally(normalizer=normalizer, tagger=tagger, bias_list=_bias(bias_list),
@@ -89,7 +91,7 @@ def score_cuts(cuts_path: str | Path, hypotheses_path: str | Path, **kwargs: Any
 
 def score_systems(references: Mapping[str, tuple[str, Sequence[EntitySpan] | None]],
                   hypotheses: Mapping[str, Mapping[str, str]], *, bias_list: BiasList = None, normalizer=None,
-                  alignments: bool = True, skipped: Mapping[str, Sequence[Skipped]] | None = None,
+                  alignments: bool = True, skipped: Mapping[str, Sequence[Reject]] | None = None,
                   inputs: Mapping[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """Score several systems against one set of references: ``references`` id -> (text, entities or None),
     ``hypotheses`` system -> id -> text. Each reference is normalised and mapped to its entities once."""
@@ -113,22 +115,20 @@ def score_systems(references: Mapping[str, tuple[str, Sequence[EntitySpan] | Non
 
 def load_earnings21(root: str | Path, systems: Sequence[str], calls: Sequence[str] | None = None
                     ) -> tuple[dict[str, tuple[str, list[EntitySpan]]], dict[str, dict[str, str]],
-                               dict[str, list[Skipped]]]:
+                               dict[str, list[Reject]]]:
     """References (call id -> (text, NER sidecar entities)), hypotheses (system -> call id -> text) and, per system,
     what could not be read."""
-    from finparakeet.data import earnings21 as e21
-
     call_ids = list(calls) if calls is not None else e21.list_calls(root)
     loaded, failed = {}, []
     for cid in call_ids:
         try:
             loaded[cid] = e21.load_call(root, cid)
         except (OSError, ValueError, KeyError) as e:
-            failed.append(Skipped(f"{root}/transcripts/nlp_references/{cid}.nlp", None, f"{type(e).__name__}: {e}",
-                                  cid))
+            failed.append(Reject(None, UNREADABLE, f"{type(e).__name__}: {e}", cid,
+                                 source=f"{root}/transcripts/nlp_references/{cid}.nlp"))
     refs: dict[str, tuple[str, list[EntitySpan]]] = {}
     hyps: dict[str, dict[str, str]] = {}
-    skipped: dict[str, list[Skipped]] = {}
+    skipped: dict[str, list[Reject]] = {}
     for system in systems:
         hyps[system] = {}
         skipped[system] = list(failed)
