@@ -17,6 +17,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from finparakeet.biasing.recase import recase_phrases
+
 PER_UTTERANCE_FIELDS: tuple[str, ...] = ("key_phrases", "bias_list")
 _WS = re.compile(r"\s+")
 
@@ -51,8 +53,6 @@ def read_key_phrases(path: str | Path, recase: str = "none", case_index=None, al
         lines = [line.strip() for line in f]
     phrases = clean_phrases(s for s in lines if s and not s.startswith("#"))
     if recase != "none":
-        from finparakeet.biasing.recase import recase_phrases
-
         phrases = clean_phrases(recase_phrases(phrases, recase, case_index))
     if not phrases and not allow_empty:
         raise EmptyBiasListError(f"key-phrase file {path} holds no phrase (one phrase per line; blank lines and "

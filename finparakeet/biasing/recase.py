@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+
+from finparakeet.lexicon import load_lexicon
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -55,8 +57,6 @@ class CaseIndex:
     def from_lexicon(cls, lexicon=None) -> "CaseIndex":
         """Written forms and aliases of the finance lexicon. Ticker symbols index as whole phrases only: as words
         they would upper-case everyday words ("NOW", "ALL", "IT")."""
-        from finparakeet.lexicon import load_lexicon
-
         lex = lexicon if lexicon is not None else load_lexicon()
         names = [w for e in lex.entries if e.kind != "ticker" for w in (e.written, *e.aliases)]
         tickers = [e.written for e in lex.entries if e.kind == "ticker"]

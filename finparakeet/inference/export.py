@@ -29,6 +29,7 @@ from typing import Any
 
 from omegaconf import OmegaConf, open_dict
 
+from finparakeet.inference.decoding import apply_decoding, boosting_keys, decoding_config
 from finparakeet.rundir import ARTIFACTS, RUN_JSON, resolve_run
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def _artifact(path: str | None) -> Path | None:
 
 def load_run_model(run_dir: str | Path, map_location: Any = "cpu"):
     """The run's model with its adapters, and where it came from (``nemo`` or ``base+adapters``)."""
+    # torch and NeMo load with the model, not with the package
     from finparakeet.models.adapters import load_adapters
     from finparakeet.models.loading import load_pretrained
 
@@ -118,8 +120,6 @@ def serving_config(model) -> list[str]:
             cfg.validation_ds = {"manifest_filepath": None, "sample_rate": int(cfg.get("sample_rate", 16000)),
                                  "batch_size": 16, "shuffle": False, "use_start_end_token": False}
             changes.append("added a validation_ds section (NeMo's transcribe() from files reads it)")
-    from finparakeet.inference.decoding import apply_decoding, boosting_keys, decoding_config
-
     dropped = boosting_keys(cfg.decoding)
     if dropped or cfg.decoding.get("strategy") != "greedy_batch":
         apply_decoding(model, decoding_config(cfg.decoding, {"strategy": "greedy_batch"}, boost=False))
@@ -133,7 +133,7 @@ def serving_config(model) -> list[str]:
 def export_run(run_dir: str | Path, output: str | Path, adapters_enabled: bool = True, verify: bool = False,
                map_location: Any = "cpu") -> ExportResult:
     """Write ``output`` (a ``.nemo``) from ``run_dir``; ``verify`` restores it in a fresh Python with NeMo only."""
-    from finparakeet.models.adapters import adapter_names, set_adapters_enabled
+    from finparakeet.models.adapters import adapter_names, set_adapters_enabled  # torch: with the model only
 
     output = Path(output)
     if output.suffix != ".nemo":

@@ -19,6 +19,7 @@ from finparakeet.conf import CONF_DIR
 from finparakeet.data.nemo_manifest import write_nemo_manifest
 from finparakeet.data.rejects import Reject, count_kinds, write_rejects
 from finparakeet.inference.decoding import BoostingParams, apply_decoding, decoding_config, usable_phrases
+from finparakeet.inference.evaluation import compare_reports, evaluate_manifest, write_comparison
 from finparakeet.inference.inputs import Inputs, collect_inputs
 from finparakeet.inference.longform import LongAudioConfig
 from finparakeet.inference.transcriber import DecodeStats, Transcriber, Transcript
@@ -69,7 +70,7 @@ def _cfg(cfg: Mapping[str, Any] | DictConfig) -> DictConfig:
 
 
 def resolve_device(cuda: int | None):
-    import torch
+    import torch  # torch (seconds to import) only when a model is decoded
 
     if cuda is None:
         return torch.device("cuda:0") if torch.cuda.is_available() else torch.device("cpu")
@@ -79,6 +80,7 @@ def resolve_device(cuda: int | None):
 def load_model(model_path: str | None = None, pretrained_name: str | None = None, adapter_path: str | None = None,
                adapters_enabled: bool = True, map_location: Any = "cpu"):
     """A NeMo ASR model (adapter-capable encoder), with ``adapter_path`` loaded and adapters switched as asked."""
+    # torch and NeMo load with the model, not with the package
     from finparakeet.models.adapters import adapter_names, load_adapters, set_adapters_enabled
     from finparakeet.models.loading import load_pretrained
 
@@ -225,8 +227,6 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
 
 
 def _evaluate(cfg: DictConfig, result: TranscribeResult, inputs: Inputs, stats: dict[str, Any]) -> None:
-    from finparakeet.inference.evaluation import compare_reports, evaluate_manifest, write_comparison
-
     report_dir = Path(cfg.report_dir) if cfg.report_dir else result.output.parent
     # Key phrases are scored against everything that was boosted: the global list and the per-utterance lists.
     bias = clean_phrases(result.phrases + [p for it in inputs.items for p in (it.phrases or [])])

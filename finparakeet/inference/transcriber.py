@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from tqdm import tqdm
 
 from finparakeet.data.rejects import AUDIO_UNREADABLE, Reject
 from finparakeet.inference.decoding import BoostingParams, biasing_requests, release_requests
@@ -148,8 +149,6 @@ class Transcriber:
 
     def run(self, items: Sequence[InputItem]) -> tuple[list[Transcript | None], list[Reject], DecodeStats]:
         """Transcripts in input order (None where the item was rejected), the rejects, and timing."""
-        from tqdm import tqdm
-
         la = self.long_audio
         stats = DecodeStats(items=len(items))
         total = sum(it.cut.duration for it in items)
