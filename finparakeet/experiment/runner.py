@@ -133,8 +133,8 @@ def tune_boosting_alpha(model, name: str, dev_cuts: Path, bias_file: Path, out_d
                           "evaluate": True, "cuda": decode.get("cuda"), "cuts_path": str(dev_cuts),
                           "output_filename": str(out_dir / "dev" / f"finance_dev.{tag}.json"),
                           "report_dir": str(out_dir / "dev" / tag),
-                          "boosting": {**decode["boosting"], "boosting_tree_alpha": float(alpha), "key_phrases_file": str(bias_file),
-                                       "compare": False}}, model=model)
+                          "boosting": {**decode["boosting"], "boosting_tree_alpha": float(alpha),
+                                       "key_phrases_file": str(bias_file), "compare": False}}, model=model)
         r = res.reports[BOOSTED]
         scores[float(alpha)] = {"entity_wer": r["entity_wer"], "wer": r["wer"],
                                 "precision": (r.get("keyphrases") or {}).get("precision")}

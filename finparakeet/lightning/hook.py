@@ -165,6 +165,7 @@ class EntityValidationCallback(pl.Callback):
         self.last_report: Optional[dict[str, Any]] = None
         self._cuts: Any = None
         self.records: list[dict[str, Any]] = []  # this process's utterances of the current validation epoch
+        self._duplicate_batches: set[int] = set()  # batches made only of Lhotse's padding copies
 
     # ---- state (restored on resume, so report folders keep counting) ------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -191,6 +192,7 @@ class EntityValidationCallback(pl.Callback):
     def on_validation_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.tap.attach(pl_module)
         self.records = []
+        self._duplicate_batches = set()
         # Lightning repeats the validation a checkpoint was saved in when it resumes from it: same step, same N.
         repeat = trainer.global_step == self.last_step and self.validations > 0
         self._index = self.validations - 1 if repeat else self.validations
@@ -214,6 +216,8 @@ class EntityValidationCallback(pl.Callback):
         token_refs = self.tap.references()  # what NeMo's WER compared against
         if self._cuts is not None:
             refs, ents, ids = _cut_references(self._cuts)
+            if ids and all(_DUPLICATE.match(i) for i in ids):
+                self._duplicate_batches.add(batch_idx)
         else:
             refs, ents = token_refs, [None] * len(token_refs)
             rank = getattr(trainer, "global_rank", 0)
@@ -231,9 +235,13 @@ class EntityValidationCallback(pl.Callback):
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking:
             return
-        records = unique_by_id(gather_records(self.records))
+        gathered = gather_records(self.records)
+        records = unique_by_id(gathered)
+        if len(records) < len(gathered) and trainer.is_global_zero:
+            print(f"[finparakeet] validation: {len(gathered) - len(records)} repeated cut(s) counted once "
+                  f"({len(records)} utterances)", flush=True)
         if trainer.world_size > 1:
-            self._global_nemo_wer(pl_module, records)
+            self._global_nemo_wer(pl_module, records, self._duplicate_batches)
         report = self.compute(records)
         self.last_report = report
         p = self.prefix
@@ -255,20 +263,22 @@ class EntityValidationCallback(pl.Callback):
             self._write_report(report, records)
 
     @staticmethod
-    def _global_nemo_wer(pl_module: pl.LightningModule, records: Sequence[dict[str, Any]]) -> None:
+    def _global_nemo_wer(pl_module: pl.LightningModule, records: Sequence[dict[str, Any]],
+                         duplicate_batches: set[int]) -> None:
         """Make NeMo's ``val_wer`` the WER of all processes' utterances, each counted once.
 
         NeMo 3.0's ``multi_validation_epoch_end`` sums ``val_wer_num``/``val_wer_denom`` over this process's
         ``validation_step_outputs`` and logs the ratio without a sync (no public hook changes that), so each rank
         would log its own share's WER. This runs before the module's epoch end (Lightning calls callbacks first)
-        and leaves one output carrying the global counts; the validation losses of every process are kept."""
+        and leaves one output carrying the global counts; the validation losses of every process are kept, but for
+        batches of Lhotse's padding copies."""
         import torch
         import torch.distributed as dist
 
         outputs = pl_module.validation_step_outputs
         if not outputs or not isinstance(outputs[0], dict):
             return  # several validation dataloaders: left as NeMo computes them
-        losses = [float(o["val_loss"]) for o in outputs if "val_loss" in o]
+        losses = [float(o["val_loss"]) for i, o in enumerate(outputs) if "val_loss" in o and i not in duplicate_batches]
         parts: list[Any] = [None] * dist.get_world_size()
         dist.all_gather_object(parts, losses)
         losses = [x for part in parts for x in part]

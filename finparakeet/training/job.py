@@ -35,16 +35,20 @@ def _hydra_job(cfg: DictConfig) -> Iterator[None]:
 
 
 def compose_train(overrides: Sequence[str] = ()) -> DictConfig:
-    """``conf/train.yaml`` with ``overrides`` (Hydra's CLI syntax), its run dir resolved into ``paths.run_dir`` and
-    ``hydra.runtime.output_dir`` as Hydra would for ``recipes/train.py OVERRIDES`` (the ``hydra`` node kept)."""
+    """``conf/train.yaml`` with ``overrides`` (Hydra's CLI syntax) as ``recipes/train.py OVERRIDES`` composes it, the
+    ``hydra`` node kept; what reads Hydra's runtime (``name``, ``paths.run_dir``) is resolved, so the config is
+    usable outside a Hydra job too."""
     cfg = compose("train", overrides, return_hydra_config=True)
     with _hydra_job(cfg):
+        name = str(cfg.name)
         run_dir = Path(str(cfg.hydra.run.dir)).resolve()
         choices = dict(cfg.hydra.runtime.choices)
     with read_write(cfg.hydra), open_dict(cfg.hydra):
         cfg.hydra.runtime.output_dir = str(run_dir)
         cfg.hydra.runtime.choices = choices
         cfg.hydra.overrides.task = list(overrides)
+    cfg.name = name
+    cfg.paths.run_dir = str(run_dir)
     return cfg
 
 
