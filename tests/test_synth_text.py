@@ -130,7 +130,7 @@ def test_verbalizer(written, spoken):
 # with an RNG: the usual readings, each of them occurring
 VERBALIZER_ALTERNATIVES = [
     ("$0.25", {"twenty five cents", "zero point two five dollars"}),
-    ("$12.50", {"twelve dollars and fifty cents", "twelve fifty"}),
+    ("$12.50", {"twelve dollars and fifty cents", "twelve dollars fifty"}),  # never "twelve fifty" (1250)
     ("$700.13", {"seven hundred dollars and thirteen cents"}),  # never "seven hundred thirteen" ($713)
     ("Q3", {"Q three", "third quarter"}),
     ("0.5%", {"zero point five percent", "point five percent"}),

@@ -1,5 +1,10 @@
 """Written -> spoken: what the synthetic voice reads for a Parakeet-style written label.
 
+Every reading says what the label writes, so the label can be recovered from the audio: the project's normaliser
+maps the spoken form back to the label's (``tests/test_synth_recoverable.py``). A price is never said "four twenty
+seven" for "$4.27" (that is 427, with no currency): it is "four dollars twenty seven" or "four dollars and twenty
+seven cents".
+
 espeak-ng misreads finance text ("$4.2 billion" -> "dollar four point two billion", "25bp" -> "B P", "3-5%" -> "three
 dash five"), so the voice always gets the verbalised form. Integers, ordinals and years come from num2words; this module
 only adds the finance grammar around them (currency order, cents, percent, basis points, quarters, ranges). Where people
@@ -21,6 +26,8 @@ _DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "
 _SCALES = ("thousand", "million", "billion", "trillion")
 _QUARTER_ORDINALS = {"1": "first", "2": "second", "3": "third", "4": "fourth"}
 _HALF_ORDINALS = {"1": "first", "2": "second"}
+_DECADES = {"2": "twenties", "3": "thirties", "4": "forties", "5": "fifties", "6": "sixties", "7": "seventies",
+            "8": "eighties", "9": "nineties"}
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
 
@@ -78,7 +85,7 @@ def say_year(y: int, rng: random.Random | None = None) -> str:
 
 def say_money(amount: str, scale: str | None = None, rng: random.Random | None = None) -> str:
     """ "$4.2 billion" -> "four point two billion dollars"; "$0.25" -> "twenty five cents"; "$12.50" -> "twelve
-    dollars and fifty cents" / "twelve fifty"; ``amount`` without "$", ``scale`` a word such as "billion"."""
+    dollars and fifty cents" / "twelve dollars fifty"; ``amount`` without "$", ``scale`` a word such as "billion"."""
     plain = amount.replace(",", "")
     whole, _, cents = plain.partition(".")
     if scale:
@@ -97,10 +104,10 @@ def say_money(amount: str, scale: str | None = None, rng: random.Random | None =
     cent_words = f"{say_int(c, rng)} {'cent' if c == 1 else 'cents'}"
     if n == 0:
         return cent_words if r < 0.7 else f"{say_decimal(plain)} dollars"
-    if r < 0.6 or n >= 100:  # "seven hundred thirteen" would sound like $713
+    if r < 0.6 or n >= 100 or c < 10:  # "seven hundred dollars thirteen" would sound like $713
         return f"{say_number(whole, rng)} {dollars} and {cent_words}"
-    two = say_int(c, rng) if c >= 10 else f"oh {_DIGIT_NAMES[c]}"
-    return f"{say_number(whole, rng)} {two}"  # "twelve fifty", "one oh five": how prices are said
+    # How prices are said, with the currency that the label writes ("twelve fifty" alone would be 1250).
+    return f"{say_number(whole, rng)} {dollars} {say_int(c, rng)}"
 
 
 def say_percent(value: str, rng: random.Random | None = None) -> str:
@@ -135,6 +142,7 @@ _RULES: list[tuple[str, str]] = [
     ("half", r"\b(?:H(?P<h>[12])|(?P<h2>[12])H)\b"),
     ("date", rf"\b(?P<month>{'|'.join(_MONTHS)})\s(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"),
     ("ordinal", r"\b(?P<o>\d+)(?:st|nd|rd|th)\b"),
+    ("decade", r"(?:\b|')(?P<dc>19|20)?(?P<dd>[2-9]0)'?s\b"),  # "1990s" -> "nineteen nineties", "'90s" -> "nineties"
     ("year_range", r"\b(?P<yr_a>(?:19|20)\d{2})\s?(?:-|–)\s?(?P<yr_b>(?:19|20)\d{2})\b"),
     ("year", r"\b(?P<y>(?:19|20)\d{2})\b(?![.,]\d)"),
     ("multiple", rf"\b(?P<x>{_NUM})x\b"),
@@ -177,6 +185,8 @@ def _sub(m: re.Match, rng: random.Random | None, spell: bool = True) -> str:
         return f"{g['month']} {said}"
     if kind == "ordinal":
         return _words(num2words(int(g["o"]), to="ordinal"))
+    if kind == "decade":
+        return (f"{say_int(int(g['dc']))} " if g["dc"] else "") + _DECADES[g["dd"][0]]
     if kind == "year_range":
         return f"{say_year(int(g['yr_a']), rng)} to {say_year(int(g['yr_b']), rng)}"
     if kind == "year":
@@ -188,7 +198,10 @@ def _sub(m: re.Match, rng: random.Random | None, spell: bool = True) -> str:
     if kind == "num_unit":
         return f"{say_number(g['nu'], rng)} {g['nu_l']}"
     if kind == "num":
-        return say_number(g["n"], rng)
+        # Digits glued to letters are said apart: "13D" -> "thirteen D", "B2B" -> "B two B".
+        text, s, e = m.string, m.start(), m.end()
+        return ((" " if s and text[s - 1].isalpha() else "") + say_number(g["n"], rng)
+                + (" " if e < len(text) and text[e].isalpha() else ""))
     if kind == "amp":
         return " and "
     if kind == "acronym":
@@ -198,6 +211,7 @@ def _sub(m: re.Match, rng: random.Random | None, spell: bool = True) -> str:
 
 _SPACES = re.compile(r"\s+")
 _DROP = re.compile(r"[\"“”()\[\]*_]")  # read aloud or mangled by espeak-ng, never spoken
+_LETTER_DASH_DIGIT = re.compile(r"(?<=[A-Za-z])-(?=\d)")  # "COVID-19": the dash is not said
 
 
 def verbalize(text: str, rng: random.Random | None = None, spell_acronyms: bool = True) -> str:
@@ -207,5 +221,6 @@ def verbalize(text: str, rng: random.Random | None = None, spell_acronyms: bool 
     Without ``rng`` the most common reading is chosen; with it, one of the usual alternatives.
     """
     sub: Callable[[re.Match], str] = lambda m: _sub(m, rng, spell_acronyms)
-    out = _PATTERN.sub(sub, _DROP.sub(" ", text.replace("—", ", ").replace("’", "'")))
+    text = _LETTER_DASH_DIGIT.sub(" ", _DROP.sub(" ", text.replace("—", ", ").replace("’", "'")))
+    out = _PATTERN.sub(sub, text)
     return _SPACES.sub(" ", out).strip()

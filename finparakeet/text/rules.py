@@ -118,30 +118,33 @@ def units(toks: list[Tok]) -> list[Tok]:
     return _dollars_and_cents(out)
 
 
-def _cents_part(t: Tok, spoken_dollars: bool) -> Decimal | None:
-    """The cents after dollars: "forty cents" (already $0.40), or after spoken dollars a bare spoken 1..99
-    ("a dollar five")."""
+def _cents_part(t: Tok, dollars: Tok) -> Decimal | None:
+    """The cents after whole dollars: "forty cents" (already $0.40) or "zero cents" said in full, or after spoken
+    dollars below a thousand a bare spoken 1..99 ("a dollar five", "twelve dollars fifty")."""
     if t.kind != "n" or t.value is None or t.ordinal or t.unit:
         return None
-    if t.cur == "$" and 0 < t.value < 1 and t.value * 100 == (t.value * 100).to_integral_value():
+    if t.cur == "$" and 0 <= t.value < 1 and t.value * 100 == (t.value * 100).to_integral_value() \
+            and (t.value or t.words):
         return t.value
-    if spoken_dollars and t.words and not t.cur and t.value == t.value.to_integral_value() and 1 <= t.value <= 99:
+    if (dollars.words and dollars.value < 1000 and t.words and not t.cur
+            and t.value == t.value.to_integral_value() and 1 <= t.value <= 99):
         return t.value / _HUNDRED
     return None
 
 
 def _dollars_and_cents(toks: list[Tok]) -> list[Tok]:
-    """"two dollars and forty cents" = "two dollars forty" = $2.40; "a dollar five" = $1.05."""
+    """"two dollars and forty cents" = "two dollars forty" = $2.40; "a dollar five" = $1.05; "two thousand dollars
+    and zero cents" = $2000."""
     out: list[Tok] = []
     i, n = 0, len(toks)
     while i < n:
         t = toks[i]
         if t.kind == "n" and t.cur == "$" and t.value is not None and t.value == t.value.to_integral_value() \
-                and 1 <= t.value < 1000 and not t.unit:
+                and 1 <= t.value < _MILLION and not t.unit:
             j = i + 1
             if j < n and toks[j].text == "and" and not toks[j].sep:
                 j += 1
-            if j < n and not toks[j].sep and (cents := _cents_part(toks[j], bool(t.words))) is not None \
+            if j < n and not toks[j].sep and (cents := _cents_part(toks[j], t)) is not None \
                     and not (j + 1 < n and toks[j + 1].text in T.SCALE_WORDS):
                 out.append(_with_span(t, toks[i:j + 1], value=t.value + cents))
                 i = j + 1

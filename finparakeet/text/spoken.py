@@ -43,8 +43,9 @@ class _FNTok:
         return False
 
 
-def _fn_text(toks: list[Tok], i: int) -> str:
-    """What find_numbers sees for token ``i``: "oh" inside a number is "zero", "dot" inside one is "point"."""
+def _fn_text(toks: list[Tok], i: int, after_zero: bool = False) -> str:
+    """What find_numbers sees for token ``i``: "oh" inside a number is "zero", "dot" inside one is "point".
+    ``after_zero``: the token before (no punctuation between) was read as "zero"."""
     t = toks[i]
     if t.kind != "w" or t.text == "o":  # text2num reads a lone "o" (the letter in "C O V I D") as zero
         return _NOT_A_NUMBER
@@ -58,6 +59,7 @@ def _fn_text(toks: list[Tok], i: int) -> str:
             return "point" if p in _SINGLE_DIGIT_WORDS and q in _SINGLE_DIGIT_WORDS else t.text
         if (q in _POINT_WORDS                                   # "oh point nine"
                 or (p in _SINGLE_DIGIT_WORDS and p != "oh")        # "two oh three", "six oh" (not "oh oh")
+                or (p == "oh" and after_zero and not t.sep)         # "six oh oh two", "oh oh one"
                 or p in _POINT_WORDS                                # "point oh five"
                 or (p in T.TEEN_TENS_WORDS and q in _SINGLE_DIGIT_WORDS)  # "twenty oh five"
                 or (q in _SINGLE_DIGIT_WORDS and r in _SINGLE_DIGIT_WORDS)):  # "oh oh one"
@@ -106,8 +108,10 @@ def number_breaks(words: list[str], seps: list[bool]) -> set[int]:
 
 def spoken_numbers(toks: list[Tok]) -> list[Tok]:
     """Replace runs of number words by number tokens (text2num), keeping everything else."""
-    texts = [t.text if t.kind == "w" and t.text not in _CONTEXT_WORDS else _fn_text(toks, i)
-             for i, t in enumerate(toks)]
+    texts: list[str] = []
+    for i, t in enumerate(toks):  # left to right: a run of "oh"s reads as zeros once the first does
+        texts.append(t.text if t.kind == "w" and t.text not in _CONTEXT_WORDS
+                     else _fn_text(toks, i, bool(texts) and texts[-1] == "zero"))
     seps = [t.sep for t in toks]
     breaks = number_breaks(texts, seps)
     stream = [_FNTok(w, sep or i in breaks) for i, (w, sep) in enumerate(zip(texts, seps))]
