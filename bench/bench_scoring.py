@@ -1,6 +1,6 @@
 """Benchmark: the full entity report vs plain ``jiwer.wer`` over every system x call of Earnings-21.
 
-    python bench/bench_scoring.py [--root /work/shared/earnings21] [--repeat 3] [--calls N] [--output ...json]
+    python bench/bench_scoring.py [--root ../shared/earnings21] [--repeat 3] [--calls N] [--output ...json]
 
 Both sides get the same in-memory texts (loading the .nlp files is timed apart). Plain WER: ``jiwer.wer(ref, hyp)``
 per pair. Entity report: finance normalisation of both sides (each reference once, it is shared by the systems),

@@ -1,8 +1,9 @@
-"""Write a key-phrase file for phrase boosting from the lexicon, phrase files and transcripts (conf/build_bias_list.yaml).
+"""Write a key-phrase file for phrase boosting from the lexicon, phrase files and transcripts
+(finparakeet/conf/build_bias_list.yaml).
 
     python recipes/build_bias_list.py output=bias/finance.txt lexicon.kinds='[company,term]'
     python recipes/build_bias_list.py output=bias/e21.txt lexicon.enabled=false \
-        lists='[/work/shared/earnings21/bias_lists/oracle_list.txt]'
+        lists='[../shared/earnings21/bias_lists/oracle_list.txt]'
 """
 
 import json
@@ -19,7 +20,7 @@ def _list(node):
     return None if node is None else [str(x) for x in OmegaConf.to_container(node)]
 
 
-@hydra.main(config_path="../conf", config_name="build_bias_list", version_base="1.3")
+@hydra.main(config_path="pkg://finparakeet.conf", config_name="build_bias_list", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     config = BiasListConfig(
         lexicon=cfg.lexicon.enabled, kinds=_list(cfg.lexicon.kinds), categories=_list(cfg.lexicon.categories),

@@ -1,8 +1,8 @@
-"""Score transcripts on finance entities and write JSON/Markdown/HTML reports (see conf/evaluate.yaml).
+"""Score transcripts on finance entities and write JSON/Markdown/HTML reports (see finparakeet/conf/evaluate.yaml).
 
     python recipes/evaluate.py manifest=PATH output_dir=DIR [bias_list=PATH]
     python recipes/evaluate.py cuts=CUTS hypotheses=HYPS output_dir=DIR
-    python recipes/evaluate.py earnings21.root=/work/shared/earnings21 earnings21.system=google output_dir=DIR
+    python recipes/evaluate.py earnings21.root=../shared/earnings21 earnings21.system=google output_dir=DIR
 """
 
 import sys
@@ -14,7 +14,7 @@ from finparakeet.scoring import score_cuts, score_earnings21, score_manifest, wr
 from finparakeet.scoring.report import summary_lines
 
 
-@hydra.main(config_path="../conf", config_name="evaluate", version_base="1.3")
+@hydra.main(config_path="pkg://finparakeet.conf", config_name="evaluate", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     modes = [m for m, on in (("manifest", cfg.manifest), ("cuts", cfg.cuts), ("earnings21", cfg.earnings21.root)) if on]
     if len(modes) != 1:

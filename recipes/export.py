@@ -1,4 +1,4 @@
-"""Export a training run as a .nemo that NeMo's own scripts load (see conf/export.yaml).
+"""Export a training run as a .nemo that NeMo's own scripts load (see finparakeet/conf/export.yaml).
 
     python recipes/export.py run_dir=runs/finance_calls output=finance.nemo
 """
@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 from finparakeet.inference.export import RunDirError, export_run
 
 
-@hydra.main(config_path="../conf", config_name="export", version_base="1.3")
+@hydra.main(config_path="pkg://finparakeet.conf", config_name="export", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     try:
         result = export_run(cfg.run_dir, cfg.output, adapters_enabled=cfg.adapters_enabled, verify=cfg.verify)

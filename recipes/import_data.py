@@ -9,7 +9,7 @@ from finparakeet.data.importers import import_source
 from finparakeet.data.rejects import count_kinds, write_rejects
 
 
-@hydra.main(config_path="../conf", config_name="import_data", version_base="1.3")
+@hydra.main(config_path="pkg://finparakeet.conf", config_name="import_data", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     cuts, rejects = import_source(cfg.source, cfg.input, media_dir=cfg.media_dir)
     cuts = cuts.to_eager()

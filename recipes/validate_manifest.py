@@ -8,7 +8,7 @@ from omegaconf import DictConfig
 from finparakeet.data.validate import ValidationConfig, format_summary, validate_to_dir
 
 
-@hydra.main(config_path="../conf", config_name="validate_manifest", version_base="1.3")
+@hydra.main(config_path="pkg://finparakeet.conf", config_name="validate_manifest", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     config = ValidationConfig(sampling_rate=cfg.sampling_rate, duration_tolerance=cfg.duration_tolerance,
                               read_audio=cfg.read_audio, downmix_dir=cfg.downmix_dir)
