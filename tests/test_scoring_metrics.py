@@ -32,13 +32,13 @@ def check_hand_values(r):
     assert r["entity_wer"] == pytest.approx(2 / 6)
     assert r["entity_accuracy"] == pytest.approx(1 / 3)
     assert r["categories"]["MONEY"] == {"entity_wer": pytest.approx(1 / 3), "entity_accuracy": 0.0,
-                                        "num_entities": 1, "errors": 1, "ref_words": 3}
+                                        "num_entities": 1, "errors": 1, "ref_words": 3, "format_only": 0}
     assert r["categories"]["PERIOD"]["entity_wer"] == 1.0
     assert r["categories"]["BPS"] == {"entity_wer": 0.0, "entity_accuracy": 1.0, "num_entities": 1, "errors": 0,
-                                      "ref_words": 2}
+                                      "ref_words": 2, "format_only": 0}
     assert set(r["categories"]) == {"MONEY", "PERIOD", "BPS"}  # categories without entities are left out
     assert r["unseen"] == {"entity_wer": pytest.approx(1 / 3), "entity_accuracy": 0.5, "num_entities": 2,
-                           "errors": 1, "ref_words": 3}
+                           "errors": 1, "ref_words": 3, "format_only": 0}
     assert set(r["unseen_categories"]) == {"PERIOD", "BPS"}
 
 
@@ -83,7 +83,7 @@ def test_unknown_category_counts_as_other_in_a_fixed_vocabulary():
     ref = "Alice met Bob"
     t.update([ref], ["Alice met Rob"], entities=[[find_span(ref, "Bob", "PERSON")]])
     assert t.compute()["categories"] == {"OTHER": {"entity_wer": 1.0, "entity_accuracy": 0.0, "num_entities": 1,
-                                                   "errors": 1, "ref_words": 1}}
+                                                   "errors": 1, "ref_words": 1, "format_only": 0}}
 
 
 def test_mismatched_batch_lengths_raise():

@@ -17,10 +17,13 @@ EARNINGS21_TYPES: tuple[str, ...] = (
 OTHER = "OTHER"  # the count bucket for a category outside the metric's vocabulary
 DEFAULT_CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(FINANCE_CATEGORIES + EARNINGS21_TYPES))
 
-# Columns of the per-category count tensors.
-N_ENTITIES, N_CORRECT, N_ERRORS, N_REF_WORDS = range(4)
-# Entries of the word count tensor.
-W_SUB, W_DEL, W_INS, W_REF, W_UTTS, W_UNSCORABLE = range(6)
+# Columns of the per-category count tensors. N_FORMAT_ONLY: correct entities with a format difference (a missing
+# currency, ``scoring.align``), counted among the correct ones too.
+N_ENTITIES, N_CORRECT, N_ERRORS, N_REF_WORDS, N_FORMAT_ONLY = range(5)
+N_COLUMNS = 5
+# Entries of the word count tensor (W_FORMAT: reference words equal but for a missing currency, not errors).
+W_SUB, W_DEL, W_INS, W_REF, W_UTTS, W_UNSCORABLE, W_FORMAT = range(7)
+W_COLUMNS = 7
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Counts:
     keyphrases: tuple[int, int, int] | None  # hits, false alarms, misses; None without a bias list
 
 
-def rates(num_entities: int, correct: int, errors: int, ref_words: int) -> dict[str, Any]:
+def rates(num_entities: int, correct: int, errors: int, ref_words: int, format_only: int = 0) -> dict[str, Any]:
     """The report's per-group numbers (rates are None where there is nothing to divide)."""
     return {
         "entity_wer": errors / ref_words if ref_words else None,
@@ -42,6 +45,7 @@ def rates(num_entities: int, correct: int, errors: int, ref_words: int) -> dict[
         "num_entities": num_entities,
         "errors": errors,
         "ref_words": ref_words,
+        "format_only": format_only,
     }
 
 

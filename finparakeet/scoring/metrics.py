@@ -6,7 +6,10 @@ Definitions (DESIGN.md, "Entity scoring"), all on normalised words:
 - entity WER = errors inside entity spans / entity reference words (fstalign's definition); an entity's errors are
   its substitutions and deletions plus insertions between its words (``finparakeet.scoring.align``).
 - entity accuracy = share of entities with zero errors.
-- per category, and over entities marked ``seen: false`` ("unseen");
+- format only = entities with zero errors that differ from the reference only by a missing currency ("329.3 million"
+  for "$329.3 million", ``finparakeet.scoring.align``): counted as correct, and apart, per category.
+- per category, and over unseen entities: built from a lexicon entry that no training utterance used
+  (``seen: false``; pattern entities such as numbers and money are never unseen, ``utterance.lexicon_seen``);
 - key phrases: see ``finparakeet.scoring.keyphrases``.
 
 Two accumulators share one implementation (``EntityScorer`` scores, ``count_scores`` counts):
@@ -21,9 +24,9 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, Sequence
 
 from finparakeet.entities import EntitySpan, parse_entities
-from finparakeet.scoring.counts import (DEFAULT_CATEGORIES, N_CORRECT, N_ENTITIES, N_ERRORS, N_REF_WORDS, OTHER,
-                                        W_DEL, W_INS, W_REF, W_SUB, W_UNSCORABLE, W_UTTS, Counts,
-                                        category_vocabulary)
+from finparakeet.scoring.counts import (DEFAULT_CATEGORIES, N_COLUMNS, N_CORRECT, N_ENTITIES, N_ERRORS,
+                                        N_FORMAT_ONLY, N_REF_WORDS, OTHER, W_COLUMNS, W_DEL, W_FORMAT, W_INS, W_REF,
+                                        W_SUB, W_UNSCORABLE, W_UTTS, Counts, category_vocabulary)
 from finparakeet.scoring.keyphrases import KeyphraseSet, compile_keyphrases
 from finparakeet.scoring.report import build_report
 from finparakeet.scoring.utterance import PreparedReference, UtteranceScore, prepare_reference, score_prepared
@@ -83,9 +86,9 @@ def count_scores(scores: Iterable[UtteranceScore], categories: tuple[str, ...]
     ``EntityTally`` and ``EntityMetric`` share. A category outside ``categories`` counts under OTHER."""
     index = {c: i for i, c in enumerate(categories)}
     other = index[OTHER]
-    words = [0] * 6
-    cats = [[0] * 4 for _ in categories]
-    unseen = [[0] * 4 for _ in categories]
+    words = [0] * W_COLUMNS
+    cats = [[0] * N_COLUMNS for _ in categories]
+    unseen = [[0] * N_COLUMNS for _ in categories]
     kp = [0, 0, 0]
     for u in scores:
         al = u.alignment
@@ -95,15 +98,19 @@ def count_scores(scores: Iterable[UtteranceScore], categories: tuple[str, ...]
         words[W_REF] += len(al.ref)
         words[W_UTTS] += 1
         words[W_UNSCORABLE] += len(u.unscorable)
+        words[W_FORMAT] += al.format_only
+        fmt = al.fmt_before
         for e in u.entities:
             row = index.get(e.category, other)
             errors, ref_words = e.errors, e.ref_words
+            format_only = errors == 0 and fmt[e.word_end] > fmt[e.word_start]
             for table in (cats, unseen) if e.seen is False else (cats,):
                 r = table[row]
                 r[N_ENTITIES] += 1
                 r[N_CORRECT] += errors == 0
                 r[N_ERRORS] += errors
                 r[N_REF_WORDS] += ref_words
+                r[N_FORMAT_ONLY] += format_only
         if u.keyphrases is not None:
             kp[0] += u.keyphrases.hits
             kp[1] += u.keyphrases.false_alarms

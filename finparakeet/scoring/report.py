@@ -3,14 +3,15 @@
 Contract (``entity_report.json``)::
 
     {"wer", "entity_wer", "entity_accuracy", "num_utterances", "num_entities",
-     "categories": {CAT: {"entity_wer", "entity_accuracy", "num_entities", "errors", "ref_words"}},
-     "unseen": {same keys, over entities with seen == false},
+     "categories": {CAT: {"entity_wer", "entity_accuracy", "num_entities", "errors", "ref_words", "format_only"}},
+     "unseen": {same keys, over entities with seen == false: lexicon entries no training utterance used},
      "keyphrases": {"precision", "recall", "f1", "hits", "false_alarms", "misses", ...} or null without a bias list,
      "utterances": [{"id", "wer", "entities": [{"category", "ref", "hyp", "correct", "errors", ...}], ...}],
      ...}
 
 Rates are null where there is nothing to divide. Extra keys: ``substitutions``, ``deletions``, ``insertions``,
-``ref_words``, ``num_unscorable_entities`` (entities that normalise to no word), ``unseen_categories``,
+``ref_words``, ``num_unscorable_entities`` (entities that normalise to no word), ``format_only_words`` and
+``format_only_entities`` (equal but for a missing currency: not errors, ``scoring.align``), ``unseen_categories``,
 ``finance_categories`` (Earnings-21 types folded into ours, e.g. DATE + YEAR -> PERIOD, when any were),
 ``confusions`` (the most frequent wrong entities, on normalised words), ``num_rows_scored``/``skipped`` (added by the
 input readers), and per utterance the normalised alignment (``alignment``: ref/hyp word lists and
@@ -30,22 +31,22 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from finparakeet.entities import EARNINGS21_TO_FINANCE, FINANCE_CATEGORIES
-from finparakeet.scoring.counts import (N_CORRECT, N_ENTITIES, N_ERRORS, N_REF_WORDS, W_DEL, W_INS, W_REF, W_SUB,
-                                        W_UNSCORABLE, W_UTTS, Counts, rates)
+from finparakeet.scoring.counts import (N_COLUMNS, N_ENTITIES, N_FORMAT_ONLY, W_DEL, W_FORMAT, W_INS, W_REF,
+                                        W_SUB, W_UNSCORABLE, W_UTTS, Counts, rates)
 from finparakeet.scoring.html import to_html
 from finparakeet.scoring.keyphrases import prf
 from finparakeet.scoring.utterance import UtteranceScore
 
 def _sum_rows(rows: Iterable[Sequence[int]]) -> list[int]:
-    total = [0, 0, 0, 0]
+    total = [0] * N_COLUMNS
     for r in rows:
-        for k in range(4):
+        for k in range(N_COLUMNS):
             total[k] += r[k]
     return total
 
 
 def _group(row: Sequence[int]) -> dict[str, Any]:
-    return rates(row[N_ENTITIES], row[N_CORRECT], row[N_ERRORS], row[N_REF_WORDS])
+    return rates(*row[:N_COLUMNS])  # the N_* columns in rates' order
 
 
 def _utterance(u: UtteranceScore, alignments: bool) -> dict[str, Any]:
@@ -114,6 +115,9 @@ def build_report(counts: Counts, details: Sequence[UtteranceScore] = (), *, alig
         "insertions": w[W_INS],
         "ref_words": w[W_REF],
         "num_unscorable_entities": w[W_UNSCORABLE],
+        # not errors: words and entities that differ from the reference only by a missing currency
+        "format_only_words": w[W_FORMAT],
+        "format_only_entities": total[N_FORMAT_ONLY],
         "categories": {c: _group(r) for c, r in zip(counts.categories, counts.by_category) if r[N_ENTITIES]},
         "unseen": _group(_sum_rows(counts.unseen)),
         "unseen_categories": {c: _group(r) for c, r in zip(counts.categories, counts.unseen) if r[N_ENTITIES]},
@@ -140,8 +144,8 @@ def _finance_view(counts: Counts) -> dict[str, Any] | None:
         if target is None or not r[N_ENTITIES]:
             continue
         folded |= target != c
-        acc = rows.setdefault(target, [0, 0, 0, 0])
-        for k in range(4):
+        acc = rows.setdefault(target, [0] * N_COLUMNS)
+        for k in range(N_COLUMNS):
             acc[k] += r[k]
     if not folded:
         return None
@@ -208,11 +212,13 @@ def to_markdown(report: Mapping[str, Any], max_confusions: int = 20, max_utteran
     if "num_rows_scored" in r:
         lines.append(f"| rows scored / skipped | {r['num_rows_scored']} / {len(r.get('skipped', []))} |")
     lines += ["", "## Per category", "",
-              "| category | entities | entity WER | accuracy | errors | ref words |",
-              "| --- | ---: | ---: | ---: | ---: | ---: |"]
+              "| category | entities | entity WER | accuracy | errors | ref words | format only |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for cat, g in r["categories"].items():
         lines.append(f"| {_md(cat)} | {g['num_entities']} | {_pct(g['entity_wer'])} | {_pct(g['entity_accuracy'])} "
-                     f"| {g['errors']} | {g['ref_words']} |")
+                     f"| {g['errors']} | {g['ref_words']} | {g.get('format_only', 0)} |")
+    lines += ["", "Format only: correct entities that differ from the reference only by a missing currency "
+              "(\"329.3 million\" for \"$329.3 million\"); not errors."]
     u = r["unseen"]
     lines += ["", "## Unseen entities", "",
               f"{u['num_entities']} entities marked unseen: entity WER {_pct(u['entity_wer'])}, "

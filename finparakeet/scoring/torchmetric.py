@@ -14,7 +14,7 @@ import torch
 from torchmetrics import Metric
 
 from finparakeet.entities import EntitySpan
-from finparakeet.scoring.counts import DEFAULT_CATEGORIES, Counts, category_vocabulary
+from finparakeet.scoring.counts import DEFAULT_CATEGORIES, N_COLUMNS, W_COLUMNS, Counts, category_vocabulary
 from finparakeet.scoring.metrics import EntityScorer, count_scores
 from finparakeet.scoring.report import build_report
 from finparakeet.text.tagger import FinanceTagger
@@ -28,8 +28,9 @@ class EntityMetric(Metric):
     the finance tagger. A reference may also be a ``PreparedReference``. ``categories`` fixes the rows of the
     per-category states (identical on every process); other categories count under OTHER.
 
-    States: ``words`` [S, D, I, reference words, utterances, unscorable entities], ``by_category`` and ``unseen``
-    (category x [entities, correct, errors, reference words]), ``keyphrases`` [hits, false alarms, misses].
+    States: ``words`` [S, D, I, reference words, utterances, unscorable entities, format-only words],
+    ``by_category`` and ``unseen`` (category x [entities, correct, errors, reference words, format only]),
+    ``keyphrases`` [hits, false alarms, misses] (the ``scoring.counts`` columns).
     """
 
     is_differentiable = False
@@ -46,9 +47,9 @@ class EntityMetric(Metric):
         self.details: list[UtteranceScore] = []
         self._seen_utts = 0
         c = len(self.categories)
-        self.add_state("words", default=torch.zeros(6, dtype=torch.long), dist_reduce_fx="sum")
-        self.add_state("by_category", default=torch.zeros(c, 4, dtype=torch.long), dist_reduce_fx="sum")
-        self.add_state("unseen", default=torch.zeros(c, 4, dtype=torch.long), dist_reduce_fx="sum")
+        self.add_state("words", default=torch.zeros(W_COLUMNS, dtype=torch.long), dist_reduce_fx="sum")
+        self.add_state("by_category", default=torch.zeros(c, N_COLUMNS, dtype=torch.long), dist_reduce_fx="sum")
+        self.add_state("unseen", default=torch.zeros(c, N_COLUMNS, dtype=torch.long), dist_reduce_fx="sum")
         self.add_state("keyphrases", default=torch.zeros(3, dtype=torch.long), dist_reduce_fx="sum")
 
     def prepare(self, reference: str,
