@@ -80,3 +80,50 @@ def test_config_tree_composes(tmp_path):
     from omegaconf import OmegaConf
     assert OmegaConf.is_missing(real.data, "train_cuts")  # the user's cuts are mandatory
     assert plain.name == "train" and "experiment" not in plain  # no experiment by default
+    # one dataset block for both data configs: only pin_memory differs (a data key)
+    assert demo.model.validation_ds.pin_memory is False and real.model.validation_ds.pin_memory is True
+    for split in ("train_ds", "validation_ds", "test_ds"):
+        assert OmegaConf.to_container(demo.data[split]) == OmegaConf.to_container(real.data[split])  # unresolved
+    assert real.boosting.boosting_tree_alpha == 0.5 and "alpha" not in real.boosting
+
+
+def test_callbacks_and_loggers_are_instantiated_from_their_groups(tmp_path):
+    """What make_trainer builds: the callbacks/ entries by name, the logger/ choice; `trainer.strategy` is a key."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    from finparakeet.conf import compose
+    from finparakeet.lightning.clock import TrainingClock
+    from finparakeet.lightning.hook import EntityValidationCallback
+    from finparakeet.training.recipe import instantiate_callbacks, instantiate_loggers
+
+    bias = tmp_path / "bias.txt"
+    bias.write_text("EBITDA\nfree cash flow\n")
+    cfg = compose("train", ["+experiment=general_base", f"paths.run_dir={tmp_path}", "trainer.strategy=ddp",
+                            f"validation.bias_list={bias}", "checkpoint.every_n_train_steps=7"])
+    assert cfg.trainer.strategy == "ddp" and cfg.trainer._target_ == "lightning.pytorch.Trainer"
+    cbs = instantiate_callbacks(cfg.callbacks)
+    assert list(cbs) == ["entity_validation", "training_clock", "best_checkpoint", "last_checkpoint"]
+    hook, best, last = cbs["entity_validation"], cbs["best_checkpoint"], cbs["last_checkpoint"]
+    assert isinstance(hook, EntityValidationCallback) and hook.bias_list == ["EBITDA", "free cash flow"]
+    assert isinstance(cbs["training_clock"], TrainingClock)
+    assert isinstance(best, ModelCheckpoint) and best.monitor == "val_wer" and best.save_top_k == 1
+    assert last.save_last is True and last.save_top_k == 0 and last._every_n_train_steps == 7
+    # the state keys a run's checkpoints were saved under (unchanged from the if/else construction)
+    assert last.state_key == ("ModelCheckpoint{'monitor': None, 'mode': 'min', 'every_n_train_steps': 7, "
+                              "'every_n_epochs': 0, 'train_time_interval': None}")
+    assert [type(x) for x in instantiate_loggers(cfg.logger)] == [TensorBoardLogger]
+    csv = compose("train", ["+experiment=demo", f"paths.run_dir={tmp_path}", "logger=csv"])
+    assert [type(x) for x in instantiate_loggers(csv.logger)] == [CSVLogger]
+    none = compose("train", ["+experiment=demo", f"paths.run_dir={tmp_path}", "logger=none"])
+    assert instantiate_loggers(none.get("logger")) == []
+    dropped = compose("train", ["+experiment=demo", f"paths.run_dir={tmp_path}", "~callbacks.training_clock"])
+    assert "training_clock" not in instantiate_callbacks(dropped.callbacks)
+
+
+def test_each_utterance_once_in_id_order():
+    from finparakeet.lightning.hook import unique_by_id
+
+    recs = [{"id": i} for i in ("b", "a", "c_dup0", "c", "a", "x_dup1")]
+    # a repeated id once; Lhotse's copy of c dropped; "x_dup1" is an id of its own (no x beside it)
+    assert [r["id"] for r in unique_by_id(recs)] == ["a", "b", "c", "x_dup1"]
