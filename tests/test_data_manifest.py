@@ -15,7 +15,7 @@ from lhotse import CutSet, MonoCut, SupervisionSegment
 
 from finparakeet.data.folder import import_folder
 from finparakeet.data.importers import import_source
-from finparakeet.data.manifests import detect_format, load_cuts, load_manifest, save_cuts, save_manifest
+from finparakeet.data.manifests import detect_format, load_cuts, load_manifest, save_cuts
 from finparakeet.data.nemo_manifest import (
     cut_to_row, cuts_to_nemo_manifest, iter_nemo_cuts, read_nemo_manifest, row_to_cut, write_nemo_manifest,
 )
@@ -88,7 +88,7 @@ def test_cuts_to_nemo_to_cuts_is_exact(tmp_path):
         back = row_to_cut(cut_to_row(original), read_header=True)
         assert back.to_dict() == original.to_dict()
     # through files as well
-    nemo = save_manifest(CutSet.from_cuts([cut, segment]), tmp_path / "m.json")
+    nemo = cuts_to_nemo_manifest(CutSet.from_cuts([cut, segment]), tmp_path / "m.json")
     back = load_manifest(nemo, read_header=True)
     assert [c.to_dict() for c in back] == [cut.to_dict(), segment.to_dict()]
     assert str(rec_path) == back["x"].recording.sources[0].source

@@ -11,9 +11,7 @@ import pytest
 import soundfile as sf
 
 from conftest import EARNINGS21
-from finparakeet.data.earnings21 import (
-    NlpToken, import_earnings21, list_calls, list_systems, load_call, load_hypothesis, nlp_text, read_nlp,
-)
+from finparakeet.data.earnings21 import import_earnings21, list_calls, list_systems, load_call, load_hypothesis
 from finparakeet.data.nemo_manifest import cut_to_row, row_to_cut
 from finparakeet.entities import parse_entities, span_errors
 
@@ -53,36 +51,42 @@ def _tiny_root(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_read_nlp_and_text_spans(tmp_path):
+def test_text_as_written_and_token_spans(tmp_path):
     root = _tiny_root(tmp_path)
-    tokens = read_nlp(root / "transcripts" / "nlp_references" / "100.nlp")
-    assert len(tokens) == 8
-    assert tokens[3] == NlpToken("billion", "0", None, None, ",", "LC", [], ["0"])
-    assert tokens[4].wer_tags == [] and tokens[5].tags == ["1:PERCENT"] and tokens[5].wer_tags == ["1", "2"]
-    text, spans = nlp_text(tokens)
-    assert text == "Revenue was $4.2 billion, up 12.5%.. Thanks!"
-    assert [text[a:b] for a, b in spans] == ["Revenue", "was", "$4.2", "billion", "up", "12.5%", "", "Thanks"]
-    hyp = read_nlp(root / "output" / "google" / "100.nlp")  # 7 columns
-    assert hyp[0].ts == 0.1 and hyp[1].end_ts == 0.7 and hyp[1].wer_tags == []
+    call = load_call(root, "100")
+    # tokens stripped, punctuation glued to its word, an empty token's "." glued to the word before
+    assert call.text == "Revenue was $4.2 billion, up 12.5%.. Thanks!"
+    assert call.metadata["num_tokens"] == 8
+    spans = {e.source: (e.start, e.end) for e in call.entities}
+    assert spans["earnings21:0"] == (12, 24) and call.text[12:24] == "$4.2 billion"  # not its comma
+    assert spans["earnings21:1"] == (29, 34) == spans["earnings21:2"]  # one token, two entity ids
+    assert load_hypothesis(root, "google", "100") == "Revenue was."  # 7 columns
 
 
 @pytest.mark.parametrize("bad, what", [("a|b|c", "columns"), ("x|0||||LC|['0'|[]", "x|0")])
-def test_read_nlp_malformed_line_names_file_and_line(tmp_path, bad, what):
-    path = tmp_path / "bad.nlp"
+def test_malformed_line_names_file_and_line(tmp_path, bad, what):
+    root = _tiny_root(tmp_path)
+    path = root / "transcripts" / "nlp_references" / "100.nlp"
     path.write_text(f"{HEADER}\nok|0||||LC|[]|[]\n{bad}\n")
-    with pytest.raises(ValueError, match=rf"bad\.nlp:3: .*{what}"):
-        read_nlp(path)
+    with pytest.raises(ValueError, match=rf"100\.nlp:3: .*{what}"):
+        load_call(root, "100")
 
 
-def test_read_nlp_list_columns_other_literals_and_bad_bytes(tmp_path):
-    # Lists of ints and double-quoted strings take the literal parser; a bad byte is reported with its line.
-    path = tmp_path / "odd.nlp"
-    path.write_text(f'{HEADER}\na|0||||LC|["1:YEAR"]|[3, 4]\nb|0||||LC|[ \'2:CARDINAL\' ,\'5:X\' ]|[]\n')
-    a, b = read_nlp(path)
-    assert a.tags == ["1:YEAR"] and a.wer_tags == ["3", "4"] and b.tags == ["2:CARDINAL", "5:X"]
+def test_list_columns_other_literals_and_bad_bytes(tmp_path):
+    # Lists of ints and double-quoted strings take the literal parser; blank lines are skipped; a bad byte is
+    # reported with its line.
+    root = _tiny_root(tmp_path)
+    path = root / "transcripts" / "nlp_references" / "100.nlp"
+    path.write_text(f'{HEADER}\na|0||||LC|["1:YEAR"]|[3, 4]\n\nb|0||||LC|[ \'5:ORG\' ,\'6:X\' ]|[\'5\']\n')
+    call = load_call(root, "100")
+    assert call.text == "a b"
+    assert {(e.source, e.category, e.text) for e in call.entities} == {
+        ("earnings21:3", "CARDINAL", "a"),  # from the sidecar
+        ("earnings21:4", "UNKNOWN", "a"),  # in neither the sidecar nor the tags column
+        ("earnings21:5", "ORG", "b")}  # not in the sidecar: its class in the tags column
     path.write_bytes(f"{HEADER}\nok|0||||LC|[]|[]\nbad\xff|0||||LC|[]|[]\n".encode("latin-1"))
-    with pytest.raises(ValueError, match=r"odd\.nlp:3: not UTF-8 .* at byte 3"):
-        read_nlp(path)
+    with pytest.raises(ValueError, match=r"100\.nlp:3: not UTF-8 .* at byte 3"):
+        load_call(root, "100")
 
 
 def test_load_call_entities(tmp_path):

@@ -19,7 +19,7 @@ import ast
 import csv
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Sequence
@@ -35,20 +35,6 @@ WER_TAGS_DIR = "transcripts/wer_tags"
 OUTPUT_DIR = "output"
 MEDIA_SUFFIXES = (".mp3", ".wav", ".flac")
 UNKNOWN_CATEGORY = "UNKNOWN"
-
-
-@dataclass(slots=True)
-class NlpToken:
-    """One line of an ``.nlp`` file. ``ts``/``end_ts`` are seconds or None when the file leaves them empty."""
-
-    token: str
-    speaker: str
-    ts: float | None
-    end_ts: float | None
-    punctuation: str
-    case: str
-    tags: list[str] = field(default_factory=list)  # normalisation classes, "id:CLASS"
-    wer_tags: list[str] = field(default_factory=list)  # ids of the named entities the token belongs to
 
 
 @dataclass
@@ -77,16 +63,6 @@ def _parse_list(raw: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
         raise ValueError(f"expected a list of ids, got {raw!r}")
     return [str(v) for v in value]
-
-
-def _parse_time(raw: str) -> float | None:
-    # Lenient on purpose: the reference 4346923 has a stray "." in its endTs column, and references carry no times.
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        return None
 
 
 def _decode(path: Path) -> str:
@@ -136,25 +112,6 @@ def _tagged(rows: list[list[str]]) -> list[int]:
     return [k for k, c in enumerate(rows) if c[6] not in _NO_IDS or (len(c) == 8 and c[7] not in _NO_IDS)]
 
 
-def read_nlp(path: str | Path) -> list[NlpToken]:
-    """Tokens of an ``.nlp`` file (8 columns for references, 7 for system outputs); ``ValueError`` with file:line."""
-    path = Path(path)
-    rows, numbers = _nlp_rows(path)
-    return [NlpToken(c[0].strip(), c[1], _parse_time(c[2]), _parse_time(c[3]), c[4], c[5], _ids(path, n, c, 6),
-                     _ids(path, n, c, 7)) for n, c in zip(numbers, rows)]
-
-
-def nlp_text(tokens: list[NlpToken]) -> tuple[str, list[tuple[int, int]]]:
-    """The text as written (each token followed by its punctuation, space-joined) and each token's char span.
-
-    The span covers the token only, not its punctuation. An empty token gets an empty span at the place it would
-    start, and its punctuation (if any) is glued to the previous word.
-    """
-    words = [t.token for t in tokens]
-    written = _Written(words, [t.punctuation for t in tokens])
-    return written.text, [written.span(k) for k in range(len(words))]
-
-
 class _Written:
     """Tokens joined into text: a space before each word unless nothing has been written yet, then the word, then
     its punctuation. Built with comprehensions (a system's outputs are 360,000 tokens); spans on demand."""
@@ -198,7 +155,7 @@ def load_hypothesis(root: str | Path, system: str, call_id: str) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"no output of system {system!r} for call {call_id}: {path} does not exist "
                                 f"(systems: {', '.join(list_systems(root))})")
-    # Straight from the columns (no NlpToken per line): a call's output has ~8,000 lines.
+    # Straight from the columns, no object per line: a call's output has ~8,000 lines.
     rows, numbers = _nlp_rows(path)
     for k in _tagged(rows):
         _ids(path, numbers[k], rows[k], 6)

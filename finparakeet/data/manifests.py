@@ -8,7 +8,7 @@ from typing import Iterable
 from lhotse import CutSet
 from lhotse.cut import Cut
 
-from finparakeet.data.nemo_manifest import cuts_to_nemo_manifest, read_nemo_manifest
+from finparakeet.data.nemo_manifest import read_nemo_manifest
 from finparakeet.data.rows import detect_format
 
 
@@ -34,10 +34,3 @@ def load_manifest(path: str | Path, lazy: bool = False, read_header: bool | None
     if detect_format(path) == "cuts":
         return load_cuts(path, lazy=lazy)
     return read_nemo_manifest(path, read_header=read_header)
-
-
-def save_manifest(cuts: CutSet | Iterable[Cut], path: str | Path) -> Path:
-    """Write cuts as a NeMo manifest when ``path`` ends in ``.json``, else as a Lhotse cuts file."""
-    if str(path).endswith(".json"):
-        return cuts_to_nemo_manifest(cuts, path)
-    return save_cuts(cuts, path)
