@@ -185,6 +185,7 @@ def _run_recipe(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # a recipe in a fresh Python (Hydra, Lhotse): ~6 s
 def test_validate_recipe_end_to_end(tmp_path, audio):
     path, expected, good = _manifest(tmp_path, audio)
     out = tmp_path / "out"

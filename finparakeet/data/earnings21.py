@@ -8,8 +8,7 @@ Layout under ``root`` (github.com/revdotcom/speech-datasets, folder ``earnings21
     earnings21-file-metadata.csv  eval10-file-metadata.csv  speaker-metadata.csv
     media/<id>.mp3                            audio (not shipped with the text)
 
-Quirks of the data handled here: CRLF line ends, tokens with stray surrounding spaces (stripped),
-non-numeric times (read as None), and a few empty
+Quirks of the data handled here: CRLF line ends, tokens with stray surrounding spaces (stripped), and a few empty
 tokens that carry only punctuation (their punctuation is glued to the previous word, as it would be written).
 """
 
