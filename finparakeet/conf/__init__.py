@@ -18,7 +18,8 @@ CONF_MODULE = "finparakeet.conf"
 
 def compose(config_name: str | None, overrides: Sequence[str] = (), return_hydra_config: bool = False):
     """Hydra's ``compose`` of ``<config_name>.yaml`` (None: an empty primary config) with CLI-style ``overrides``,
-    outside a running Hydra app, e.g. ``compose(None, ["+model=tiny_tdt", "model.encoder.n_layers=4"])``."""
+    e.g. ``compose(None, ["+model=tiny_tdt", "model.encoder.n_layers=4"])``. Inside a recipe's Hydra app (whose
+    search path is this package) the app's own Hydra composes; elsewhere this package is the search path."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_module
     from hydra.core.global_hydra import GlobalHydra

@@ -1,7 +1,9 @@
 """Lightning pieces of the training loop (Lightning and NeMo are imported on first use).
 
     hook     -- EntityValidationCallback: val_entity_wer & co. from the hypotheses NeMo's validation decodes
-                (HypothesisTap wraps the model's WER metric: no second decoding pass), reports, metrics.json
+                (HypothesisTap wraps the model's WER metric: no second decoding pass), reports, metrics.json;
+                with several processes the utterances are all-gathered and scored once (the same figures and
+                report as one process)
     data     -- setup_validation_with_cuts: NeMo's Lhotse validation loader whose batches carry their cuts
     history  -- metrics.json (read_metrics, append_metrics)
 """
