@@ -165,6 +165,7 @@ def biasing_requests(phrase_lists: Sequence[Sequence[str] | None], params: Boost
     Requests share NeMo's model cache by list (``cache_key``), so windows of one recording build its tree once;
     call ``release_requests`` when done.
     """
+    # NeMo (seconds to import) on first use only, as in _request_class
     from nemo.collections.asr.parts.context_biasing.biasing_multi_model import BiasingRequestItemConfig
     from nemo.collections.asr.parts.context_biasing.boosting_graph_batched import BoostingTreeModelConfig
 
