@@ -74,3 +74,97 @@ def test_format_only_is_counted_by_both_accumulators_and_shown_in_markdown() -> 
     assert a["format_only_words"] == b["format_only_words"] == 2
     md = to_markdown(a)
     assert "| MONEY | 2 | 0.0% | 100.0% | 0 | 4 | 2 |" in md
+
+
+# --- tickers: matched only as written --------------------------------------------------------------------------
+
+BIAS = ["ON", "IT", "Nvidia", "NVDA", "free cash flow"]  # a cased list: capitals mean a ticker
+REF_ON = "ON rose on Monday and it said NVDA was up."
+
+
+def keyphrases(reference: str, hypothesis: str, bias: list[str]) -> dict:
+    tally = EntityTally(bias_list=bias)
+    tally.update([reference], [hypothesis], entities=[[]])
+    r = tally.compute()
+    return {k: r["keyphrases"][k] for k in ("hits", "false_alarms", "misses")} | {
+        "phrases": r["utterances"][0].get("keyphrases", {})}
+
+
+def test_a_ticker_that_is_a_word_matches_only_in_capitals() -> None:
+    kp = keyphrases(REF_ON, "ON rose on monday and it said N V D A was up", BIAS)
+    assert (kp["hits"], kp["false_alarms"], kp["misses"]) == (2, 0, 0)  # "on", "it" are words, not ON and IT
+    assert kp["phrases"] == {"ON": [1, 0, 0], "NVDA": [1, 0, 0]}
+
+
+def test_the_word_for_a_ticker_is_a_miss_not_a_hit_and_never_a_false_alarm() -> None:
+    kp = keyphrases(REF_ON, "on rose on monday and it said nvda was up", BIAS)
+    assert (kp["hits"], kp["false_alarms"], kp["misses"]) == (0, 0, 2)
+    kp = keyphrases("It rose on Monday.", "IT rose ON Monday.", BIAS)  # the recogniser wrote the tickers
+    assert (kp["hits"], kp["false_alarms"], kp["misses"]) == (0, 2, 0)
+
+
+def test_an_all_capitals_list_matches_in_any_case() -> None:
+    # Earnings-21's lists are written in capitals: their case says nothing, so matching ignores it.
+    kp = keyphrases("It rose on Monday.", "it rose on monday", ["ON", "GOLDMAN SACHS"])
+    assert (kp["hits"], kp["false_alarms"], kp["misses"]) == (1, 0, 0)
+
+
+def test_word_tickers_are_the_common_english_words() -> None:
+    from finparakeet.text.tickers import word_tickers
+
+    assert word_tickers(["ON", "NVDA", "IT", "ALL", "NOW", "NET", "SO", "HAS", "ARE", "Apple", "BRK.B", "A", "T",
+                         "IBM", "free cash flow", "ON"]) == ["ON", "IT", "ALL", "NOW", "NET", "SO", "HAS", "ARE", "A"]
+
+
+def test_bias_list_building_warns_about_word_tickers(caplog: pytest.LogCaptureFixture) -> None:
+    from finparakeet.biasing import BiasListConfig, build_bias_list
+
+    with caplog.at_level("WARNING", logger="finparakeet.biasing"):
+        phrases = build_bias_list(BiasListConfig(kinds=["ticker"])).phrases
+    assert {"ON", "IT", "NOW"} <= set(phrases)
+    warning = next(r.getMessage() for r in caplog.records if "common English words" in r.getMessage())
+    assert "ON" in warning.split(": ", 1)[1].split(", ") and "NVDA" not in warning
+
+
+# --- unseen: one definition, lexicon entries no training utterance used ------------------------------------------
+
+def test_pattern_entities_are_never_unseen_in_the_report() -> None:
+    ref = "Apple earned $4.2 billion."
+    ents = [find_span(ref, "Apple", "ORG", seen=False, source="company:AAPL"),
+            find_span(ref, "$4.2 billion", "MONEY", seen=False, source="pattern:MONEY")]  # as older manifests wrote
+    tally = EntityTally()
+    tally.update([ref], ["apple earned 4.2 million dollars"], entities=[ents])
+    r = tally.compute()
+    assert r["unseen"]["num_entities"] == 1 and set(r["unseen_categories"]) == {"ORG"}
+    assert [e.get("seen") for e in r["utterances"][0]["entities"]] == [False, None]
+
+
+def test_the_synthesis_summary_and_the_report_count_the_same_unseen_entities() -> None:
+    from types import SimpleNamespace
+
+    from finparakeet.synth import SynthConfig, plan_utterances
+    from finparakeet.synth.pipeline import SPLITS, _summary
+
+    cfg = SynthConfig(num_utterances=300, seed=3)
+    plan = plan_utterances(cfg)
+    train_ids = {e.source for p in plan.specs if p.split == "train" for e in p.utterance.entities}
+    test = [p.utterance for p in plan.specs if p.split == "test"]
+    ents = [e for u in test for e in u.entities]
+    lexicon_unseen = [e for e in ents if not e.source.startswith("pattern:") and e.source not in train_ids]
+    assert all(e.seen is not False for e in ents if e.source.startswith("pattern:"))
+    assert [e for e in ents if e.seen is False] == lexicon_unseen and lexicon_unseen
+
+    tally = EntityTally()
+    tally.update([u.label for u in test], [u.label for u in test], entities=[list(u.entities) for u in test])
+    report = tally.compute()
+
+    def cut(spec):  # what _summary reads of a cut
+        custom = {"entities": [e.to_dict() for e in spec.utterance.entities], "augmentation": {},
+                  "voice": spec.voice.to_dict()}
+        return SimpleNamespace(duration=1.0, supervisions=[SimpleNamespace(custom=custom)])
+
+    cuts = {s: [cut(p) for p in plan.specs if p.split == s] for s in SPLITS}
+    summary = _summary(cfg, plan, cuts)
+    assert summary["unseen_entities"] == report["unseen"]["num_entities"] == len(lexicon_unseen)
+    assert summary["test_entities"] == report["num_entities"] == len(ents)
+    assert summary["unseen_share"] == round(len(lexicon_unseen) / len(ents), 4) >= cfg.splits.unseen_share

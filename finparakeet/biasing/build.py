@@ -25,7 +25,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from finparakeet.biasing.phrases import (PER_UTTERANCE_FIELDS, EmptyBiasListError, clean_phrases, read_key_phrases,
                                          row_phrases, write_key_phrases)
-from finparakeet.biasing.recase import CaseIndex
+from finparakeet.biasing.recase import CaseIndex, warn_word_tickers
 from finparakeet.data.rejects import InvalidCut, Reject
 from finparakeet.data.rows import detect_format, read_rows, row_entities, string_field
 from finparakeet.entities import EntitySpan, parse_entities
@@ -213,6 +213,7 @@ def build_bias_list(cfg: BiasListConfig = BiasListConfig(), lexicon=None) -> Bia
             f"the bias list is empty (sources: {what or 'none'}; min_count={cfg.min_count}, "
             f"require_in_transcripts={cfg.require_in_transcripts}): enable the lexicon, give lists=[...] or "
             "transcripts with entities, or lower min_count")
+    warn_word_tickers(phrases)
     return BiasList(phrases, {p: counts[p] for p in phrases}, {p: sources[p] for p in phrases})
 
 

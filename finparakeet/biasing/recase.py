@@ -20,12 +20,16 @@ Only phrases with no lower-case letter are touched: a phrase someone already cas
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter, defaultdict
-
-from finparakeet.lexicon import load_lexicon
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
+
+from finparakeet.lexicon import load_lexicon
+from finparakeet.text.tickers import word_tickers
+
+logger = logging.getLogger(__name__)
 
 RECASE_MODES = ("none", "title", "auto")
 
@@ -143,3 +147,15 @@ def recase_phrases(phrases: Iterable[str], mode: str = "auto", index: CaseIndex 
     if mode == "auto" and index is None:
         index = CaseIndex.from_lexicon()
     return [recase_phrase(p, mode, index) for p in phrases]
+
+
+def warn_word_tickers(phrases: Iterable[str]) -> list[str]:
+    """Warn about the tickers of a bias list that are common English words ("ON", "IT", "ALL", "NOW"): scoring
+    matches them only as written, and boosting them may make the model write the ticker for the word. Returns
+    them."""
+    found = word_tickers(phrases)
+    if found:
+        logger.warning("%d ticker(s) in the bias list are also common English words and match only as written "
+                       "(\"on\" is not the ticker ON): %s", len(found), ", ".join(found[:20])
+                       + (", ..." if len(found) > 20 else ""))
+    return found

@@ -28,10 +28,13 @@ class PreparedReference:
     """A reference normalised once, with each scorable entity's word range ``[i, j)``."""
 
     text: str
-    words: list[str] = field(repr=False)  # the normalised words (their source spans are no longer needed)
+    words: list[str] = field(repr=False)  # the normalised words
     entities: list[EntitySpan] = field(repr=False)
     ranges: list[tuple[int, int]] = field(repr=False)
     unscorable: list[EntitySpan] = field(default_factory=list, repr=False)
+    # the words' source spans in ``text``: where a ticker key phrase is checked for its case
+    starts: list[int] = field(default_factory=list, repr=False, compare=False)
+    ends: list[int] = field(default_factory=list, repr=False, compare=False)
     # the words numbered for alignment (``align.word_ids``), once for every hypothesis scored against it
     numbering: tuple[list[int], dict[str, int]] = field(init=False, repr=False, compare=False)
     # per entity: its normalised reference words, joined (the same for every hypothesis)
@@ -107,6 +110,19 @@ def word_range(starts: Sequence[int], ends: Sequence[int], start: int, end: int)
     return i, max(i, j)
 
 
+def lexicon_seen(e: EntitySpan) -> bool | None:
+    """Whether an entity counts as seen in training: the one definition of "unseen" (the synthesis summary's, the
+    report's). ``seen`` False marks an entity built from a lexicon entry that no training utterance used. Pattern
+    entities (``source`` "pattern:...": numbers, money, percentages, periods) are never unseen, whatever an older
+    manifest says: their values are drawn afresh everywhere, so "a value train never had" says nothing."""
+    return None if (e.source or "").startswith("pattern:") else e.seen
+
+
+def _surface(text: str, starts: Sequence[int], ends: Sequence[int]):
+    """The source text of normalised words [i, j) (for case-sensitive key phrases)."""
+    return lambda i, j: text[starts[i]:max(ends[i:j])]
+
+
 def _monotone(xs: Sequence[int]) -> bool:
     return all(map(le, xs, xs[1:]))
 
@@ -129,7 +145,7 @@ def prepare_reference(text: str, entities: Sequence[EntitySpan], normalizer) -> 
             ranges.append((i, j))
         else:
             unscorable.append(e)
-    return PreparedReference(text, words, kept, ranges, unscorable)
+    return PreparedReference(text, words, kept, ranges, unscorable, starts, ends)
 
 
 def score_prepared(ref: PreparedReference, hypothesis: str, normalizer, utt_id: str = "",
@@ -155,8 +171,13 @@ def score_prepared(ref: PreparedReference, hypothesis: str, normalizer, utt_id: 
             surface = hyp_norm = ""
         results.append(_new_result((e.category, e.text, surface,
                                     (subs[j] - subs[i]) + (dels[j] - dels[i]) + (ins[j - 1] - ins[i]), j - i,
-                                    ref_norm, hyp_norm, e.seen, e.start, e.end, i, j)))
-    kp = count_keyphrases(al, keyphrases) if keyphrases is not None else None
+                                    ref_norm, hyp_norm, lexicon_seen(e), e.start, e.end, i, j)))
+    kp = None
+    if keyphrases is not None:
+        # A reference built without its spans cannot tell a ticker's case: then both sides match in any case.
+        cased = bool(ref.starts) or not ref.words
+        kp = count_keyphrases(al, keyphrases, _surface(ref.text, ref.starts, ref.ends) if cased else None,
+                              _surface(hypothesis, hyp_starts, hyp_ends) if cased else None)
     return UtteranceScore(utt_id, ref.text, hypothesis, al, results, list(ref.unscorable), kp)
 
 
