@@ -162,11 +162,21 @@ def test_boosting_reports_keyphrase_f1_with_and_without(world, model, nearly_got
                  boosting={"key_phrases_file": str(bias), "boosting_tree_alpha": 1.0, "compare": True})
     boosted = json.loads((out.parent / "entity_report.json").read_text())
     plain = json.loads((out.parent / "no_boosting" / "entity_report.json").read_text())
-    for report, folder in ((boosted, out.parent), (plain, out.parent / "no_boosting")):
+    plain_rows = [json.loads(line) for line in (out.parent / "eval.no_boosting.json").read_text().splitlines()]
+    for report, folder, rows in ((boosted, out.parent, result.rows), (plain, out.parent / "no_boosting", plain_rows)):
         kp = report["keyphrases"]
-        assert {"precision", "recall", "f1", "hits", "false_alarms", "misses"} <= set(kp)
-        assert 0 <= kp["f1"] <= 1
-        assert (folder / "entity_report.md").is_file() and (folder / "entity_report.html").is_file()
+        # the figures follow from the counts (precision 1 when nothing was written where it should not be)
+        p = kp["hits"] / (kp["hits"] + kp["false_alarms"]) if kp["hits"] + kp["false_alarms"] else 1.0
+        r = kp["hits"] / (kp["hits"] + kp["misses"])
+        assert (kp["precision"], kp["recall"]) == (pytest.approx(p), pytest.approx(r))
+        assert kp["f1"] == pytest.approx(2 * p * r / (p + r) if p + r else 0.0)
+        # every utterance that is the phrase and was transcribed as it is a hit
+        assert kp["hits"] >= hits(rows, phrase)
+        assert "# Entity report" in (folder / "entity_report.md").read_text()
+        assert "<svg" in (folder / "entity_report.html").read_text()
+    # the same references: the phrase occurs as often in both, found or not
+    assert boosted["keyphrases"]["hits"] + boosted["keyphrases"]["misses"] == \
+        plain["keyphrases"]["hits"] + plain["keyphrases"]["misses"] >= sum(r["text"] == phrase for r in result.rows)
     assert boosted["keyphrases"]["recall"] > plain["keyphrases"]["recall"]
     assert boosted["keyphrases"]["hits"] > plain["keyphrases"]["hits"]
     assert (out.parent / "eval.no_boosting.json").is_file()
@@ -209,10 +219,17 @@ def test_per_utterance_lists_fix_misses_without_false_alarms(world, model, base_
 def test_beam_search_with_boosting(world, model, nearly_got, base_rows, tmp_path):
     phrase, _ = nearly_got
     beam = {"strategy": "malsd_batch", "beam": {"beam_size": 4}}
+    plain = run(model, dataset_manifest=str(world.eval_manifest), output_filename=str(tmp_path / "n.json"),
+                rnnt_decoding=beam).rows
     result = run(model, dataset_manifest=str(world.eval_manifest), output_filename=str(tmp_path / "o.json"),
                  rnnt_decoding=beam, boosting={"key_phrases_list": [phrase], "boosting_tree_alpha": 1.0})
-    assert model.cfg.decoding.beam.boosting_tree.key_phrases_list == [phrase]
-    assert hits(result.rows, phrase) >= hits(base_rows, phrase)
+    # the beam search itself is boosted: it writes the phrase more often than the same beam without the list, and
+    # every output the list changed moved toward the phrase
+    from rapidfuzz.distance import Levenshtein
+
+    assert hits(result.rows, phrase) > hits(plain, phrase)
+    changed = [(b["pred_text"], r["pred_text"]) for b, r in zip(plain, result.rows) if b["pred_text"] != r["pred_text"]]
+    assert all(Levenshtein.distance(after, phrase) < Levenshtein.distance(before, phrase) for before, after in changed)
     manifest = write_rows(tmp_path / "per.json", [{**world.eval_rows()[0], "key_phrases": ["Apple"]}])
     with pytest.raises(ValueError, match="per-utterance key phrases need rnnt_decoding.strategy=greedy_batch"):
         run(model, dataset_manifest=str(manifest), output_filename=str(tmp_path / "p.json"), rnnt_decoding=beam)
