@@ -80,6 +80,7 @@ def main(argv=None) -> int:
         load_before = fmt_load(load_average())
         runs: dict[str, list[tuple[float, float]]] = {"jiwer": [], "evaluate": []}
         for _ in range(args.repeat):
+            report = paths = None  # nothing of the previous run stays alive during the next
             w, c, _ = timed(plain_wer)
             runs["jiwer"].append((w, c))
             w, c, (report, paths) = timed(evaluate)

@@ -79,9 +79,12 @@ _NO_IDS = ("", "[]")
 def _nlp_rows(path: Path) -> tuple[list[list[str]], Sequence[int]]:
     """The columns of each token line of an ``.nlp`` file, the column count checked, and each row's line number.
     Comprehensions over whole files rather than a loop per line: a call has ~8,000 lines, a system 360,000."""
-    lines = _decode(path).split("\n")
+    text = _decode(path)
+    lines = text.split("\n")
     first = 1 if lines and lines[0].startswith("token|") else 0
-    rows = [line.rstrip("\r").split("|") for line in lines[first:]]
+    if "\r" in text:  # CRLF line ends (some of the data)
+        lines = [line.rstrip("\r") for line in lines]
+    rows = [line.split("|") for line in lines[first:]]
     numbers: Sequence[int] = range(first + 1, first + 1 + len(rows))
     odd = [] if set(map(len, rows)) <= {7, 8} else [k for k, cols in enumerate(rows) if len(cols) not in (7, 8)]
     for k in odd:

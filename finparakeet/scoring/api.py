@@ -41,10 +41,10 @@ def _categories(items: Iterable[ScoringItem]) -> tuple[str, ...]:
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a scoring batch, restoring its state after. Scoring a corpus
-    allocates millions of small objects (words, alignment chunks, report rows) with no reference cycles among them;
-    the collector would scan the growing heap over and over (~15% of the time), and frees nothing. Reference
-    counting still frees everything as usual."""
+    """Pause Python's cyclic garbage collector for a scoring batch, restoring its state after (a nested pause
+    leaves it to the outer one). Scoring a corpus allocates millions of small objects (words, alignment chunks,
+    report rows) with no reference cycles among them; the collector would scan the growing heap over and over (~15%
+    of the time), and frees nothing. Reference counting still frees everything as usual."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -76,17 +76,17 @@ def score_items(items: Sequence[ScoringItem], *, bias_list: BiasList = None, nor
 
 def score_manifest(path: str | Path, **kwargs: Any) -> dict[str, Any]:
     """A NeMo manifest with ``text``, ``pred_text`` and optional ``entities`` (see ``score_items`` for options)."""
-    with paused_gc():
+    with paused_gc():  # one pause for reading and scoring (see paused_gc)
         items, skipped = read_manifest(path)
-    return score_items(items, skipped=skipped, inputs={"manifest": str(path)}, **kwargs)
+        return score_items(items, skipped=skipped, inputs={"manifest": str(path)}, **kwargs)
 
 
 def score_cuts(cuts_path: str | Path, hypotheses_path: str | Path, **kwargs: Any) -> dict[str, Any]:
     """Lhotse cuts plus a hypotheses file of ``{"cut_id", "pred_text"}`` lines."""
-    with paused_gc():
+    with paused_gc():  # one pause for reading and scoring (see paused_gc)
         items, skipped = read_cuts(cuts_path, hypotheses_path)
-    return score_items(items, skipped=skipped, inputs={"cuts": str(cuts_path), "hypotheses": str(hypotheses_path)},
-                       **kwargs)
+        return score_items(items, skipped=skipped,
+                           inputs={"cuts": str(cuts_path), "hypotheses": str(hypotheses_path)}, **kwargs)
 
 
 def score_systems(references: Mapping[str, tuple[str, Sequence[EntitySpan] | None]],
@@ -148,11 +148,13 @@ def score_earnings21_systems(root: str | Path, systems: Sequence[str], *, calls:
                              alignments: bool = True) -> dict[str, dict[str, Any]]:
     """One report per system, each call one utterance (id = call id, entities from the NER sidecar, types as
     they are). Each reference is loaded, normalised and mapped once and scored against every system."""
-    with paused_gc():  # reading allocates ~1M small objects per system, scanned over and over by the collector
+    # One pause for reading (~1M short-lived objects per system) and scoring: the collector would rescan what
+    # survives at the end of each pause.
+    with paused_gc():
         refs, hyps, skipped = load_earnings21(root, systems, calls)
-    inputs = {s: {"earnings21": str(root), "system": normalise_system(s)} for s in systems}
-    return score_systems(refs, hyps, bias_list=bias_list, normalizer=normalizer, alignments=alignments,
-                         skipped=skipped, inputs=inputs)
+        inputs = {s: {"earnings21": str(root), "system": normalise_system(s)} for s in systems}
+        return score_systems(refs, hyps, bias_list=bias_list, normalizer=normalizer, alignments=alignments,
+                             skipped=skipped, inputs=inputs)
 
 
 def score_earnings21(root: str | Path, system: str, **kwargs: Any) -> dict[str, Any]:
