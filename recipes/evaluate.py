@@ -34,7 +34,7 @@ def main(cfg: DictConfig) -> None:
         report = score_earnings21(cfg.earnings21.root, cfg.earnings21.system, calls=calls, **kw)
     paths = write_reports(report, cfg.output_dir)
     print("\n".join(summary_lines(report, categories=cfg.print_categories)))
-    print(f"-> {paths['json']}  {paths['md'].name}  {paths['html'].name}")
+    print(f"-> {paths['json']}  " + "  ".join(p.name for k, p in paths.items() if k != "json"))
 
 
 if __name__ == "__main__":
