@@ -49,6 +49,7 @@ EQUAL: list[tuple[str, tuple[str, ...]]] = [
     ("$4.27", ("$4.27", "four dollars twenty seven", "four dollars and twenty seven cents")),
     ("$2000", ("$2,000.00", "two thousand dollars and zero cents", "$2,000")),
     ("6002", ("6002", "six oh oh two", "six zero zero two")),
+    ("$104 million", ("$104 million", "one oh four million dollars", "one hundred four million dollars")),
     ("$1", ("$1", "a dollar", "one dollar", "one buck")),
     ("$1 million", ("$1 million", "a million dollars", "one million dollars", "$1,000,000")),
     ("$2.25", ("$2.25", "$2 and 25 cents", "two dollars and twenty five cents", "$2.25 cents")),

@@ -186,6 +186,15 @@ def _digit_string(t: Tok) -> str | None:
     return "".join(str(_SINGLE_DIGIT_WORDS[w]) for w in t.words)
 
 
+def _scaled_digit_string(t: Tok) -> tuple[str, Decimal] | None:
+    """Spoken digits with a scale after them, as text2num reads the end of "one oh four million" ("oh four
+    million"): (digits, scale)."""
+    if t.kind != "n" or t.ordinal or len(t.words) < 2 or t.words[-1] not in T.SPOKEN_SCALES:
+        return None
+    digits = _digit_string(Tok("", t.start, t.end, kind="n", words=t.words[:-1]))
+    return (digits, T.SCALE_WORDS[t.words[-1]]) if digits is not None else None
+
+
 def paired_readings(toks: list[Tok]) -> list[Tok]:
     """Digit-by-digit and paired readings of spoken numbers: "two oh three" 203, "twenty nineteen" 2019,
     "twenty oh five" 2005, "one forty four million" 144e6; three or more spoken digits in a row are one number
@@ -200,6 +209,14 @@ def paired_readings(toks: list[Tok]) -> list[Tok]:
             while j < n and not toks[j].sep and (d := _digit_string(toks[j])) is not None:
                 digits += d
                 j += 1
+            # "one oh four million": the digits' last group carries the scale.
+            scaled = _scaled_digit_string(toks[j]) if j < n and not toks[j].sep and digits[0] != "0" else None
+            if scaled is not None and len(digits + scaled[0]) >= 3 \
+                    and Decimal(digits + scaled[0]) * scaled[1] < T.MAX_VALUE:
+                out.append(merge(t, toks[j], value=Decimal(digits + scaled[0]) * scaled[1],
+                                 words=tuple(w for x in toks[i:j + 1] for w in x.words)))
+                i = j + 1
+                continue
             if len(digits) >= 3:
                 merged = merge(t, toks[j - 1], words=tuple(w for x in toks[i:j] for w in x.words))
                 if digits[0] == "0" and len(digits) > 1:
