@@ -30,7 +30,7 @@ LAYERS: dict[str, set[str]] = {
     "scoring": {"entities", "text", "data", "biasing"},
     "synth": {"entities", "lexicon", "text", "data"},
     "models": {"entities", "conf"},
-    "pretrained": {"entities", "data", "text", "scoring"},
+    "pretrained": {"rundir"},  # the shipped models and their manifest
     "lightning": {"entities", "data", "biasing", "scoring"},
     "inference": {"entities", "rundir", "conf", "data", "biasing", "scoring", "models"},
     "training": {"entities", "rundir", "conf", "data", "biasing", "synth", "models", "lightning"},
