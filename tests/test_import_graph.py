@@ -29,11 +29,11 @@ LAYERS: dict[str, set[str]] = {
     "biasing": {"entities", "lexicon", "text", "data"},
     "scoring": {"entities", "text", "data", "biasing"},
     "synth": {"entities", "lexicon", "text", "data"},
-    "models": {"entities", "conf"},
+    "models": {"entities", "conf", "pretrained"},
     "pretrained": {"rundir"},  # the shipped models and their manifest
     "lightning": {"entities", "data", "biasing", "scoring"},
     "inference": {"entities", "rundir", "conf", "data", "biasing", "scoring", "models"},
-    "training": {"entities", "rundir", "conf", "data", "biasing", "synth", "models", "lightning"},
+    "training": {"entities", "rundir", "conf", "data", "biasing", "synth", "models", "lightning", "pretrained"},
     "experiment": {"entities", "rundir", "conf", "data", "biasing", "scoring", "synth", "models", "inference",
                    "training"},
 }

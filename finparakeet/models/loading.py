@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from finparakeet.conf import CONF_DIR, compose
 from finparakeet.models.tdt_loss import use_cpu_tdt_loss_if_needed
 from finparakeet.models.tokenizer import is_tokenizer_dir
+from finparakeet.pretrained import resolve_shipped_name
 
 if TYPE_CHECKING:  # NeMo import costs ~7 s: only on the code paths that build a model
     from nemo.collections.asr.models import ASRModel
@@ -175,9 +176,15 @@ def load_pretrained(
 ) -> "ASRModel":
     """Restore a NeMo ASR model with an adapter-capable encoder; ``nemo_path`` wins over ``pretrained_name``.
 
+    ``pretrained_name=finparakeet/<name>`` names a model shipped in :mod:`finparakeet.pretrained` (sha256-checked).
+
     A hub name is served from the Hugging Face cache when present; otherwise, offline (``HF_HUB_OFFLINE=1``
     or the hub unreachable within ``timeout`` s) it raises :class:`PretrainedUnavailableError` at once.
     """
+    # finparakeet/<name>: a model shipped inside the package, checked against its sha256 before anything loads it.
+    shipped = None if nemo_path else resolve_shipped_name(pretrained_name)
+    if shipped is not None:
+        nemo_path = shipped
     # Hub checks come before importing NeMo (~7 s), so an offline run fails at once.
     if nemo_path:
         path = Path(nemo_path).expanduser()

@@ -22,7 +22,8 @@ from typing import Any, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from finparakeet.lightning.history import METRICS_FILE, read_metrics
+from finparakeet.lightning.history import METRICS_FILE, before_after_table, read_metrics
+from finparakeet.pretrained import ShippedModelError
 from finparakeet.rundir import ADAPTERS, ARTIFACTS, MODEL_NEMO, write_run_json
 from finparakeet.training.checkpoints import (LAST_CKPT, CheckpointError, ResumePoint, checkpoint_step,
                                               find_resume_checkpoint, remove_stale_temporaries)
@@ -117,7 +118,7 @@ def _load_weights(mcfg: DictConfig):
 
     try:
         return load_pretrained(mcfg.get("pretrained_name"), mcfg.get("nemo_path"), map_location="cpu")
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ShippedModelError) as e:
         raise SetupError(str(e)) from None
 
 
@@ -219,7 +220,11 @@ def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = Fal
     ckpt_dir = run_dir / CHECKPOINTS
     resume = _resume_point(ckpt_dir, trainer.is_global_zero) if cfg.resume else None
     _one_lightning_console()  # again: loading NeMo may have added one
-    trainer.fit(model, ckpt_path=str(resume.path) if resume and resume.path else None)
+    fresh = not (resume and resume.path)
+    if fresh and cfg.validation.get("before_training"):
+        trainer.validate(model, verbose=False)  # validation 0 at step 0: what the loaded model knows before training
+        _training_mode(model)  # validate() leaves the model in eval mode
+    trainer.fit(model, ckpt_path=None if fresh else str(resume.path))
     # The last step need not fall on every_n_train_steps: save it, so a rerun of a finished run trains nothing. Not
     # when last.ckpt already holds this step (saved at a validation end): a copy taken after the validation loop
     # ended would make Lightning repeat that validation on resume.
@@ -262,7 +267,10 @@ def _finish(cfg, run_dir: Path, trainer, model, best, summary, data: PreparedDat
 
     monitor, mode = cfg.checkpoint.monitor, cfg.checkpoint.mode
     history = read_metrics(run_dir / METRICS_FILE)
-    entry = best_entry(history, monitor, mode)
+    trained = [e for e in history if e.get("step", 0) > 0]  # step 0 (validation.before_training) has no checkpoint
+    entry = best_entry(trained or history, monitor, mode)
+    if history and trained and history[0].get("step") == 0 and trainer.is_global_zero:
+        print(f"[finparakeet] before and after training:\n{before_after_table(history[0], entry)}", flush=True)
     best_path = Path(best.best_model_path) if best is not None and best.best_model_path else None
     if best_path is not None and best_path.is_file():
         state = torch.load(best_path, map_location="cpu", weights_only=False)["state_dict"]  # our own checkpoint
