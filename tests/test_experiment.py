@@ -1,4 +1,4 @@
-"""Issue 6's experiment: goals, the README table against results/experiment.json, and a miniature of the pipeline."""
+"""The experiment: goals, RESULTS.md against the committed records, and a miniature of the pipeline."""
 
 import json
 import os
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from finparakeet.experiment.results import evaluate_goals, readme_block, render_markdown, same_transcripts
+from finparakeet.experiment.book import render_results
+from finparakeet.experiment.results import evaluate_goals, render_markdown, same_transcripts
 from finparakeet.experiment.runner import is_trained
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,13 +57,12 @@ def test_same_transcripts_counts_differing_rows():
     assert same_transcripts(a, a[:1])["equal"] is False
 
 
-def test_readme_table_is_the_committed_results():
-    results = REPO / "results" / "experiment.json"
-    if not results.is_file():
-        pytest.skip("results/experiment.json is not there yet (make experiment writes it)")
-    block = readme_block(REPO / "README.md")
-    assert block is not None, "README.md has no <!-- RESULTS:BEGIN --> ... <!-- RESULTS:END --> block"
-    assert block == render_markdown(json.loads(results.read_text(encoding="utf-8")))
+def test_results_md_is_the_rendering_of_the_committed_records():
+    expected = render_results(REPO / "results")
+    assert (REPO / "RESULTS.md").read_text(encoding="utf-8") == expected, \
+        "RESULTS.md is stale: run python recipes/write_results.py"
+    assert "python recipes/train.py +experiment=finance_adapt adapter=linear_all trainer.max_steps=750" in expected
+    assert "| General base | no boosting | 5.18M | 4000 |" in expected
     assert (REPO / "results" / "experiment.png").is_file()
 
 
@@ -71,7 +71,7 @@ def test_quick_experiment_end_to_end(tmp_path):
     quick = ["model=tiny_tdt", "data.synth.num_utterances=30", "trainer.max_steps=3", "trainer.val_check_interval=3",
              "trainer.limit_val_batches=1", "checkpoint.every_n_train_steps=3", "data.batch_duration=20"]
     cmd = [sys.executable, str(REPO / "recipes" / "run_experiment.py"), f"output_dir={tmp_path / 'results'}",
-           f"runs_dir={tmp_path / 'runs'}", f"data_dir={tmp_path / 'data'}", "update_readme=false",
+           f"runs_dir={tmp_path / 'runs'}", f"data_dir={tmp_path / 'data'}", "results_md=null",
            "decode.progress=false", "decode.tune_alpha=[0.1,0.5]", "train_overrides=[" + ",".join(f'"{o}"' for o in quick) + "]"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env, timeout=900)

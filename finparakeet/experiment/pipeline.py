@@ -10,8 +10,9 @@ from typing import Any, Mapping
 
 from omegaconf import DictConfig, OmegaConf
 
+from finparakeet.experiment.book import write_results_md
 from finparakeet.experiment.results import evaluate_goals, render_markdown, same_transcripts, summarize_report, \
-    update_readme, write_results
+    write_results
 from finparakeet.experiment.runner import StageLog, decode_adapters_off, decode_system, run_training, \
     systems_from_cfg, training_wall_seconds, tune_boosting_alpha
 
@@ -42,7 +43,7 @@ def machine() -> dict[str, Any]:
 
 
 def run_experiment(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
-    """Train what is missing, decode every system, write ``experiment.{json,md,png}`` (and the README block)."""
+    """Train what is missing, decode every system, write ``experiment.{json,md,png}`` (and RESULTS.md)."""
     cfg = OmegaConf.create(cfg) if not isinstance(cfg, DictConfig) else cfg
     runs_dir, data_dir = Path(cfg.runs_dir).resolve(), Path(cfg.data_dir).resolve()
     out_dir = Path(cfg.output_dir)
@@ -103,8 +104,8 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
            "total_train_seconds": round(sum(s["train_wall_seconds"] or 0 for s in systems.values()), 1)}
     block = render_markdown(doc)
     paths = write_results(doc, block, out_dir)
-    if cfg.update_readme:
-        update_readme(Path(cfg.readme), block)
+    if cfg.results_md:
+        write_results_md(out_dir, cfg.results_md)
     print(block)
     print(f"-> {paths['json']}  {paths['md'].name}  {paths['png'].name}")
     return doc

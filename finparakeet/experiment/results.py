@@ -1,13 +1,12 @@
 """The results table of the experiment: ``experiment.json`` (the record), its Markdown table, chart and goals.
 
-The README shows the Markdown between ``<!-- RESULTS:BEGIN -->`` and ``<!-- RESULTS:END -->``; ``render_markdown``
-of the committed JSON must reproduce that block exactly (a test checks it), so table and JSON cannot drift apart.
+RESULTS.md shows ``render_markdown`` of the committed JSON (:mod:`.book` renders it; a test checks it), so table and
+JSON cannot drift apart.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -16,8 +15,6 @@ from finparakeet.inference.pipeline import BOOSTED, NO_BOOSTING
 from finparakeet.scoring.report import nested
 
 MODES = (NO_BOOSTING, BOOSTED)
-README_BEGIN, README_END = "<!-- RESULTS:BEGIN -->", "<!-- RESULTS:END -->"
-_README_BLOCK = re.compile(re.escape(README_BEGIN) + r"\n(.*?)" + re.escape(README_END), re.S)
 ADAPTED = ("adapt_linear", "adapt_linear_all")  # the systems the goals call "general + adapters"
 
 
@@ -178,20 +175,6 @@ def write_chart(doc: Mapping[str, Any], path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
-
-
-def update_readme(readme: Path, block: str) -> bool:
-    """Put ``block`` between the README's results markers; False when the markers are missing."""
-    text = readme.read_text(encoding="utf-8")
-    if not _README_BLOCK.search(text):
-        return False
-    readme.write_text(_README_BLOCK.sub(lambda _: f"{README_BEGIN}\n{block}{README_END}", text), encoding="utf-8")
-    return True
-
-
-def readme_block(readme: Path) -> str | None:
-    m = _README_BLOCK.search(readme.read_text(encoding="utf-8"))
-    return m.group(1) if m else None
 
 
 def write_results(doc: Mapping[str, Any], markdown: str, output_dir: Path) -> dict[str, Path]:

@@ -1,0 +1,28 @@
+"""Write RESULTS.md from results/*.json, every figure beside its command (see finparakeet/conf/write_results.yaml).
+
+    python recipes/write_results.py [base_run=runs/general_base]
+"""
+
+import json
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from finparakeet.experiment.book import BASE_JSON, base_record, write_results_md
+
+
+@hydra.main(config_path="pkg://finparakeet.conf", config_name="write_results", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    results = Path(cfg.results_dir)
+    if cfg.base_run:
+        path = results / BASE_JSON
+        previous = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        doc = base_record(cfg.base_run, cfg.base_command, previous)
+        path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        print(f"{path}: {len(doc['curve'])} points of the learning curve")
+    print(f"-> {write_results_md(results, cfg.output)}")
+
+
+if __name__ == "__main__":
+    main()
