@@ -10,6 +10,7 @@ import hydra
 from omegaconf import DictConfig
 
 from finparakeet.experiment.book import BASE_JSON, base_record, write_results_md
+from finparakeet.experiment.general import evaluate_general_test
 
 
 @hydra.main(config_path="pkg://finparakeet.conf", config_name="write_results", version_base="1.3")
@@ -19,6 +20,13 @@ def main(cfg: DictConfig) -> None:
         path = results / BASE_JSON
         previous = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
         doc = base_record(cfg.base_run, cfg.base_command, previous)
+        if cfg.base_test:
+            run = Path(cfg.base_run)
+            test_cuts = run / "data" / "test" / "clean_cuts.jsonl.gz"
+            groups = evaluate_general_test(run / "artifacts" / "model.nemo", test_cuts, run / "general_test.json",
+                                           cfg.heldout_families, cfg.batch_size)
+            doc["test"] = {"command": f"python recipes/write_results.py base_run={cfg.base_run} base_test=true",
+                           "groups": groups}
         path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
         print(f"{path}: {len(doc['curve'])} points of the learning curve")
     print(f"-> {write_results_md(results, cfg.output)}")

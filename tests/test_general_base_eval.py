@@ -1,0 +1,41 @@
+"""The general base's test figures: WER and CER split by seen and held-out voice families."""
+
+from __future__ import annotations
+
+import pytest
+
+from finparakeet.experiment.book import learning_curve, render_base
+from finparakeet.experiment.general import ALL, HELDOUT, SEEN, score_groups
+
+
+def _row(text, pred, family):
+    return {"text": text, "pred_text": pred, "voice": {"name": "x", "family": family}}
+
+
+def test_score_groups_splits_seen_and_heldout_voices():
+    rows = [_row("The cat sat.", "the cat sat", "espeak"),          # 0 of 3 words wrong
+            _row("A dog ran home.", "a dog ran hole", "flite"),     # 1 of 4 words, 1 of 14 characters
+            _row("Birds fly south.", "words fly south", "piper"),   # 1 of 3 words, 2 of 15 characters
+            _row("...", "noise", "piper")]                          # empty reference: not scored
+    g = score_groups(rows, ["piper"])
+    assert g[SEEN]["utterances"] == 2 and g[SEEN]["wer"] == pytest.approx(1 / 7)
+    assert g[HELDOUT]["utterances"] == 1 and g[HELDOUT]["wer"] == pytest.approx(1 / 3)
+    assert g[HELDOUT]["cer"] == pytest.approx(2 / 15)  # "birds" -> "words": two letters
+    assert g[ALL]["wer"] == pytest.approx(2 / 10)
+    assert g["family: flite"]["cer"] == pytest.approx(1 / 14)
+    assert set(g) == {SEEN, HELDOUT, ALL, "family: espeak", "family: flite", "family: piper"}
+
+
+def test_numbers_said_in_words_are_not_errors():
+    g = score_groups([_row("I have 2 cats.", "i have two cats", "espeak")], [])
+    assert g[ALL]["wer"] == 0.0 and g[ALL]["cer"] == 0.0
+
+
+def test_learning_curve_and_its_table():
+    history = [{"validation": 0, "step": 500, "time/cpu_hours": 0.2, "time/wall_hours": 0.25, "val_wer": 0.9,
+                "val_loss": 3.0}, {"validation": 1, "step": 1000, "val_entity_wer": 1.0}]
+    curve = learning_curve(history)
+    assert curve == [{"step": 500, "cpu_hours": 0.2, "wall_hours": 0.25, "val_wer": 0.9, "val_loss": 3.0}]
+    md = render_base({"command": "scripts/train_general_base.sh", "curve": curve,
+                      "test": {"command": "x", "groups": {SEEN: {"utterances": 3, "wer": 0.1, "cer": 0.05}}}})
+    assert "| 500 | 0.20 | 0.25 | 90.0 | 3.00 |" in md and "| seen voices | 3 | 10.0 | 5.0 |" in md
