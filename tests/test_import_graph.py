@@ -34,7 +34,7 @@ LAYERS: dict[str, set[str]] = {
     "lightning": {"entities", "data", "biasing", "scoring"},
     "inference": {"entities", "rundir", "conf", "data", "biasing", "scoring", "models"},
     "training": {"entities", "rundir", "conf", "data", "biasing", "synth", "models", "lightning", "pretrained"},
-    "experiment": {"entities", "rundir", "conf", "data", "biasing", "scoring", "synth", "models", "lightning",
+    "experiment": {"entities", "rundir", "conf", "text", "data", "biasing", "scoring", "synth", "models", "lightning",
                    "inference", "training"},
 }
 
