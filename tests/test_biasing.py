@@ -246,6 +246,7 @@ def test_per_utterance_field_forms(tmp_path):
         phrases_from_field({"phrase": "x"})
 
 
+@pytest.mark.slow  # two recipe runs in fresh Pythons
 def test_recipe_writes_the_file_and_fails_clearly_when_empty(tmp_path):
     out = tmp_path / "terms.txt"
     run = subprocess.run([sys.executable, "recipes/build_bias_list.py", f"output={out}", "lexicon.kinds=[term]",

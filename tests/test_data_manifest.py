@@ -154,6 +154,7 @@ def test_folder_importer(tmp_path):
         import_source("kaggle", root)
 
 
+@pytest.mark.slow  # a recipe in a fresh Python (Hydra, Lhotse)
 def test_import_recipe(tmp_path):
     root = tmp_path / "in"
     _wav(root / "a.wav", 1.0)

@@ -155,6 +155,7 @@ def _entity_ids_on_words(nlp_path: Path) -> set[str]:
 
 
 @needs_earnings21
+@pytest.mark.slow  # all 44 calls imported as cuts
 def test_real_calls_all_load_with_exact_spans(real_cuts):
     assert len(real_cuts) == 44 == len(list_calls(EARNINGS21))
     total = 0

@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 
 from finparakeet.entities import find_span
 from finparakeet.scoring import (PlainNormalizer, score_cuts, score_items, score_manifest, to_html, to_markdown,
