@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from finparakeet.biasing import BiasListConfig, EmptyBiasListError, build_bias_list, write_bias_list
 from finparakeet.biasing.build import write_per_utterance_lists
+from finparakeet.data.rejects import write_rejects
 
 
 def _list(node):
@@ -36,6 +37,9 @@ def main(cfg: DictConfig) -> None:
         sys.exit(f"build_bias_list: {e}")
     print(json.dumps(bias.summary(), ensure_ascii=False, indent=1))
     print(f"-> {path} ({len(bias.phrases)} phrases)")
+    if bias.rejects:  # transcript rows that could not be read: named with file, line and why
+        rejects = write_rejects(bias.rejects, f"{cfg.output}.rejects.jsonl")
+        print(f"-> {rejects} ({len(bias.rejects)} transcript rows not read)")
     if cfg.per_utterance_output:
         if len(config.transcripts) != 1:
             sys.exit("build_bias_list: per_utterance_output needs exactly one transcripts file")

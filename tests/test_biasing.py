@@ -158,18 +158,21 @@ def _manifest(path: Path) -> Path:
 
 
 def test_transcript_counts_use_entities_the_tagger_and_per_utterance_fields(tmp_path):
-    counts = count_transcript_phrases([_manifest(tmp_path / "m.json")])
+    counts, rejects = count_transcript_phrases([_manifest(tmp_path / "m.json")])
+    # the line that is no JSON is not lost: it comes back with its file, line and why
+    assert [(r.source, r.line, r.kind) for r in rejects] == [(str(tmp_path / "m.json"), 5, "malformed_json")]
     assert counts["Apple"] == 3
     assert counts["EBITDA"] == 1 and counts["NVIDIA"] == 1  # tagged (no entities in that row)
     assert counts["Jensen Huang"] == 1  # the row's own list
     assert counts["Zorblax Holdings"] == 1
     assert "12%" not in counts  # PERCENT is not among the default entity categories
-    assert count_transcript_phrases([tmp_path / "m.json"], BiasListConfig(entity_categories=None))["12%"] == 1
+    assert count_transcript_phrases([tmp_path / "m.json"], BiasListConfig(entity_categories=None))[0]["12%"] == 1
 
 
 def test_min_count_max_size_and_ranking(tmp_path, lexicon):
     m = str(_manifest(tmp_path / "m.json"))
     only = build_bias_list(BiasListConfig(lexicon=False, transcripts=[m]), lexicon)
+    assert [r.line for r in only.rejects] == [5] and only.summary()["rejected_rows"] == 1
     assert only.phrases[0] == "Apple" and only.counts["Apple"] == 3  # most frequent first
     assert set(only.phrases) == {"Apple", "EBITDA", "NVIDIA", "Jensen Huang", "Zorblax Holdings"}
     assert build_bias_list(BiasListConfig(lexicon=False, transcripts=[m], min_count=2), lexicon).phrases == ["Apple"]
@@ -227,8 +230,7 @@ def test_per_utterance_lists_in_cuts(tmp_path):
     cut = MonoCut("c1", 0, 1.0, 0, recording=rec, supervisions=[SupervisionSegment(
         "c1", "r", 0, 1.0, text="NVIDIA and Apple.", custom={"bias_list": ["Jensen Huang"]})])
     save_cuts([cut], tmp_path / "cuts.jsonl.gz")
-    counts = count_transcript_phrases([tmp_path / "cuts.jsonl.gz"])
-    assert counts == {"NVIDIA": 1, "Apple": 1, "Jensen Huang": 1}
+    assert count_transcript_phrases([tmp_path / "cuts.jsonl.gz"]) == ({"NVIDIA": 1, "Apple": 1, "Jensen Huang": 1}, [])
     write_per_utterance_lists(tmp_path / "cuts.jsonl.gz", tmp_path / "out.jsonl.gz")
     out = load_cuts(tmp_path / "out.jsonl.gz")[0]
     assert out.supervisions[0].custom["key_phrases"] == ["NVIDIA", "Apple", "Jensen Huang"]

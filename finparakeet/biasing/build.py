@@ -62,12 +62,14 @@ class BiasList:
     phrases: list[str]
     counts: dict[str, int]  # occurrences in the transcripts
     sources: dict[str, list[str]]  # phrase -> where it came from (lexicon, lists, transcripts)
+    rejects: list[Reject] = field(default_factory=list)  # transcript rows that could not be read
 
     def summary(self, top: int = 10) -> dict[str, Any]:
         by_source = Counter(s for p in self.phrases for s in self.sources.get(p, ()))
         ranked = sorted(self.phrases, key=lambda p: -self.counts.get(p, 0))[:top]
         return {"num_phrases": len(self.phrases), "by_source": dict(by_source),
-                "top": [{"phrase": p, "count": self.counts.get(p, 0)} for p in ranked]}
+                "top": [{"phrase": p, "count": self.counts.get(p, 0)} for p in ranked],
+                "rejected_rows": len(self.rejects)}
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,12 @@ class TranscriptItem:
     base_dir: str | None = None
 
 
-def iter_transcripts(path: str | Path, fields: Sequence[str] = PER_UTTERANCE_FIELDS) -> Iterator[TranscriptItem]:
-    """Texts of a NeMo manifest or a Lhotse cuts file with their entities and per-utterance list fields.
-
-    Only text is read (no audio). A row without a string ``text`` or with malformed entities is skipped with a
-    warning: a bias list is a summary, one bad row should not stop it.
+def iter_transcripts(path: str | Path, fields: Sequence[str] = PER_UTTERANCE_FIELDS
+                     ) -> Iterator[TranscriptItem | Reject]:
+    """Texts of a NeMo manifest or a Lhotse cuts file with their entities and per-utterance list fields, in order;
+    a line that is no row, or a row without a string ``text``, comes as its ``Reject``. Only text is read (no
+    audio). Entities that do not fit their text are ignored with a warning (the text still counts, tagged): a bias
+    list is a summary, one bad row should not stop it.
     """
     path = Path(path)
     if not path.is_file():
@@ -92,12 +95,12 @@ def iter_transcripts(path: str | Path, fields: Sequence[str] = PER_UTTERANCE_FIE
     if detect_format(path, default="nemo") == "nemo":
         for row in read_rows(path):
             if isinstance(row, Reject):
-                logger.warning("%s:%d: skipped (%s)", path, row.line, row.reason)
+                yield row
                 continue
             try:
                 text = string_field(row.fields, "text")
             except InvalidCut as e:
-                logger.warning("%s:%d: skipped (%s)", path, row.line, e.reason)
+                yield row.reject(e, row.fields.get("cut_id"))
                 continue
             try:
                 ents = row_entities(row.fields) if row.fields.get("entities") is not None else None
@@ -160,16 +163,23 @@ def item_phrases(item: TranscriptItem, categories: Sequence[str] | None, tag_mis
     return out
 
 
-def count_transcript_phrases(paths: Iterable[str | Path], cfg: BiasListConfig = BiasListConfig()) -> Counter[str]:
-    """How often each phrase occurs as an entity (or in a per-utterance list) of the transcripts."""
+def count_transcript_phrases(paths: Iterable[str | Path], cfg: BiasListConfig = BiasListConfig()
+                             ) -> tuple[Counter[str], list[Reject]]:
+    """How often each phrase occurs as an entity (or in a per-utterance list) of the transcripts, and the rows
+    that could not be read."""
     counts: Counter[str] = Counter()
+    rejects: list[Reject] = []
     tagger = _Tagger()
     cats = list(cfg.entity_categories) if cfg.entity_categories is not None else None
     for path in paths:
         for item in iter_transcripts(path, cfg.per_utterance_fields):
+            if isinstance(item, Reject):
+                logger.warning("%s:%s: skipped (%s)", item.source, item.line, item.reason)
+                rejects.append(item)
+                continue
             found = item_phrases(item, cats, cfg.tag_missing, cfg.per_utterance_fields, tagger)
             counts.update(p for p in (" ".join(x.split()) for x in found) if p)  # repeats count: no dedupe
-    return counts
+    return counts, rejects
 
 
 def build_bias_list(cfg: BiasListConfig = BiasListConfig(), lexicon=None) -> BiasList:
@@ -192,7 +202,7 @@ def build_bias_list(cfg: BiasListConfig = BiasListConfig(), lexicon=None) -> Bia
         index = CaseIndex.from_lexicon(lexicon) if cfg.recase == "auto" else None
         for path in cfg.lists:
             add(read_key_phrases(path, recase=cfg.recase, case_index=index), FILES)
-    counts = count_transcript_phrases(cfg.transcripts, cfg) if cfg.transcripts else Counter()
+    counts, rejects = count_transcript_phrases(cfg.transcripts, cfg) if cfg.transcripts else (Counter(), [])
     add(counts, TRANSCRIPTS)
 
     def keep(p: str) -> bool:
@@ -214,7 +224,7 @@ def build_bias_list(cfg: BiasListConfig = BiasListConfig(), lexicon=None) -> Bia
             f"require_in_transcripts={cfg.require_in_transcripts}): enable the lexicon, give lists=[...] or "
             "transcripts with entities, or lower min_count")
     warn_word_tickers(phrases)
-    return BiasList(phrases, {p: counts[p] for p in phrases}, {p: sources[p] for p in phrases})
+    return BiasList(phrases, {p: counts[p] for p in phrases}, {p: sources[p] for p in phrases}, rejects)
 
 
 def write_per_utterance_lists(transcripts: str | Path, output: str | Path, cfg: BiasListConfig = BiasListConfig(),
@@ -234,11 +244,11 @@ def write_per_utterance_lists(transcripts: str | Path, output: str | Path, cfg: 
 
     n = 0
     if detect_format(transcripts, default="nemo") == "nemo":
-        items = iter(iter_transcripts(transcripts, cfg.per_utterance_fields))
+        items = (x for x in iter_transcripts(transcripts, cfg.per_utterance_fields) if not isinstance(x, Reject))
         with open(output, "w", encoding="utf-8") as out:
             for item in read_rows(transcripts):
                 if isinstance(item, Reject):
-                    continue  # iter_transcripts has said why
+                    continue  # not a row: not copied (build_bias_list reports it among its rejects)
                 row = item.fields
                 if isinstance(row.get("text"), str):
                     phrases = phrases_of(next(items))
