@@ -236,6 +236,27 @@ def test_beam_search_with_boosting(world, model, nearly_got, base_rows, tmp_path
 
 
 @slow
+def test_beam_returns_the_best_hypothesis_whatever_the_checkpoint_says(world, model, tmp_path):
+    # NeMo's TDT example configs carry beam.return_best_hypothesis: false (then malsd_batch returns the whole beam)
+    from omegaconf import open_dict
+
+    beam = {"strategy": "malsd_batch", "beam": {"beam_size": 4}}
+    want = run(model, dataset_manifest=str(world.eval_manifest), output_filename=str(tmp_path / "a.json"),
+               rnnt_decoding=beam).rows
+    saved = model.cfg.decoding.beam.return_best_hypothesis
+    with open_dict(model.cfg):
+        model.cfg.decoding.beam.return_best_hypothesis = False
+    try:
+        got = run(model, dataset_manifest=str(world.eval_manifest), output_filename=str(tmp_path / "b.json"),
+                  rnnt_decoding=beam).rows
+    finally:
+        with open_dict(model.cfg):
+            model.cfg.decoding.beam.return_best_hypothesis = saved
+    assert [r["pred_text"] for r in got] == [r["pred_text"] for r in want]
+    assert all(isinstance(r["pred_text"], str) for r in got)
+
+
+@slow
 def test_timestamps_are_nemo_style_words_and_segments(world, model, tmp_path):
     result = run(model, dataset_manifest=str(world.eval_manifest), output_filename=str(tmp_path / "o.json"),
                  timestamps=True)

@@ -79,6 +79,9 @@ def decoding_config(base: DictConfig, overrides: Mapping[str, Any] | DictConfig 
     for name in DECODING_SECTIONS:
         if cfg.get(name) is None:
             cfg[name] = {}
+    # One transcript per utterance: NeMo's TDT example configs set beam.return_best_hypothesis false, and then a
+    # beam strategy returns every hypothesis of the beam (a list per utterance) instead of the best one.
+    cfg.beam.return_best_hypothesis = True
     if not boost:
         _strip_boosting(cfg)
     if boost and phrases:
