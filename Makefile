@@ -7,13 +7,21 @@ STAMP  := $(VENV)/.finparakeet-installed
 # Threads: on 2 shared cores one busy-waiting OpenMP pool slows the other; see DESIGN.md.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: demo test experiment env sysdeps bench clean
+.PHONY: demo test test-fast experiment results env sysdeps bench clean
 
 demo: env
 	$(BIN)/python recipes/train.py +experiment=demo
 
+# Every test (what CI runs). `make test-fast` (= plain `pytest`) leaves out the ones marked slow, for local work.
 test: env
+	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+test-fast: env
 	$(BIN)/python -m pytest -q
+
+# RESULTS.md from results/*.json (every figure beside its command)
+results: env
+	$(BIN)/python recipes/write_results.py
 
 # Issue 6's results table from nothing: data, five trainings, decodes (hours on a 2-core CPU; rerun to resume).
 experiment: env

@@ -82,7 +82,11 @@ def test_quick_experiment_end_to_end(tmp_path):
     for key, s in doc["systems"].items():
         assert s["train_steps"] == 3
         assert set(s["finance"]) == {"no_boosting", "boosting"}
-        assert 0.0 <= s["general_test_wer"] and s["finance"]["boosting"]["keyphrases"] is not None
+        general = json.loads((tmp_path / "runs" / "experiment_decodes" / key / "general_test" /
+                              "entity_report.json").read_text())
+        assert s["general_test_wer"] == general["wer"]  # the table's figure is the report's, not recomputed
+        kp = s["finance"]["boosting"]["keyphrases"]
+        assert kp["hits"] + kp["misses"] > 0  # the bias list met the test transcripts
         assert is_trained(tmp_path / "runs" / s["run"])
         # the boosting weight is chosen on the dev split, from the configured candidates, and used on the test split
         assert set(s["boosting_dev_sweep"]) == {"0.1", "0.5"} and s["boosting_alpha"] in (0.1, 0.5)
