@@ -24,9 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchutil import REPO, cpu_name, fmt_load, git_commit, load_average
+from benchutil import EARNINGS21, REPO, cpu_name, earnings21_missing, fmt_load, git_commit, load_average
 
-DEFAULT_ROOT = REPO.parent / "shared" / "earnings21"
 GOAL_RATIO = 5.0
 GOAL_JSON_BYTES = 5_000_000
 
@@ -41,14 +40,12 @@ def timed(fn):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--root", type=Path, default=DEFAULT_ROOT)
+    ap.add_argument("--root", type=Path, default=EARNINGS21)
     ap.add_argument("--system", default="google")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "bench_evaluate.json")
     args = ap.parse_args(argv)
-    if not (args.root / "transcripts" / "nlp_references").is_dir():
-        print(f"bench_evaluate: skipped, Earnings-21 not found under {args.root} "
-              "(expected transcripts/nlp_references/; get it from github.com/revdotcom/speech-datasets)")
+    if earnings21_missing(args.root, "bench_evaluate"):
         return 0
 
     import jiwer

@@ -30,10 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchutil import fmt_load, load_average
+from benchutil import EARNINGS21, REPO, earnings21_missing, fmt_load, load_average
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_ROOT = REPO.parent / "shared" / "earnings21"
 TABLE_CATEGORIES = ("MONEY", "PERCENT", "CARDINAL", "ORG", "PERSON", "DATE")
 GOAL = 2.0
 
@@ -66,16 +64,14 @@ def markdown_table(reports: dict) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--root", type=Path, default=DEFAULT_ROOT)
+    ap.add_argument("--root", type=Path, default=EARNINGS21)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "bench_scoring.json")
     ap.add_argument("--calls", type=int, default=None, help="score only the first N calls (a quick run)")
     ap.add_argument("--freeze-gc", action="store_true",
                     help="gc.freeze() after loading (both sides): takes the imported modules out of full collections")
     args = ap.parse_args(argv)
-    if not (args.root / "transcripts" / "nlp_references").is_dir():
-        print(f"bench_scoring: skipped, Earnings-21 not found under {args.root} "
-              "(expected transcripts/nlp_references/; get it from github.com/revdotcom/speech-datasets)")
+    if earnings21_missing(args.root, "bench_scoring"):
         return 0
 
     import jiwer

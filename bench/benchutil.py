@@ -12,6 +12,18 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 
 
+EARNINGS21 = REPO.parent / "shared" / "earnings21"  # ../shared beside the checkout
+
+
+def earnings21_missing(root: Path, script: str) -> bool:
+    """True (after saying why the benchmark is skipped) when ``root`` holds no Earnings-21 references."""
+    if (root / "transcripts" / "nlp_references").is_dir():
+        return False
+    print(f"{script}: skipped, Earnings-21 not found under {root} "
+          "(expected transcripts/nlp_references/; get it from github.com/revdotcom/speech-datasets)")
+    return True
+
+
 def load_average() -> list[float]:
     """1, 5 and 15-minute load averages (empty where the platform has none): the machine may be shared."""
     try:
