@@ -219,6 +219,27 @@ def test_tiny_model_trains_on_cpu_with_our_tdt_loss(tok_dir, batch):
     assert after < before - 0.2, (before, after)
 
 
+def test_aux_ctc_section_builds_the_hybrid_tdt_ctc_model(tok_dir, batch):
+    from finparakeet.models.tdt_loss import DeviceDispatchTDTLoss
+
+    ctc = ["+model.aux_ctc.ctc_loss_weight=0.3", "+model.aux_ctc.decoder._target_=nemo.collections.asr.modules."
+           "ConvASRDecoder", "+model.aux_ctc.decoder.feat_in=128", "+model.aux_ctc.decoder.num_classes=-1",
+           "+model.aux_ctc.decoder.vocabulary=[]", "+model.aux_ctc.decoding.strategy=greedy_batch"]
+    model = build_model(tiny_cfg(tok_dir, *ctc))
+    assert type(model).__name__ == "EncDecHybridRNNTCTCBPEModel" and model.ctc_loss_weight == 0.3
+    assert isinstance(model.loss._loss, DeviceDispatchTDTLoss)  # the TDT half still trains with our CPU loss
+    assert model.ctc_decoder.decoder_layers[0].out_channels == model.tokenizer.vocab_size + 1  # + CTC blank
+    audio, lens = batch
+    tgt, tl = targets(model)
+    model.train()
+    enc, enc_len = model.forward(input_signal=audio.clone(), input_signal_length=lens)
+    log_probs = model.ctc_decoder(encoder_output=enc)
+    assert log_probs.shape == (3, enc.shape[-1], 129)
+    loss = model.ctc_loss(log_probs=log_probs, targets=tgt, input_lengths=enc_len, target_lengths=tl)
+    loss.backward()
+    assert torch.isfinite(loss) and model.ctc_decoder.decoder_layers[0].weight.grad.abs().sum() > 0
+
+
 # ---- adapters --------------------------------------------------------------------------------------------------
 
 

@@ -92,13 +92,14 @@ def _nemo_config(cfg: DictConfig) -> DictConfig:
 
 
 def build_model(cfg: DictConfig, trainer: Any = None) -> "ASRModel":
-    """A randomly initialised ``EncDecRNNTBPEModel`` from a model config (e.g. ``conf/model/tiny_tdt.yaml``).
+    """A randomly initialised ``EncDecRNNTBPEModel`` from a model config (e.g. ``conf/model/tiny_tdt.yaml``), or
+    NeMo's hybrid ``EncDecHybridRNNTCTCBPEModel`` when the config has an ``aux_ctc`` section.
 
     ``cfg.tokenizer.dir`` must hold a tokenizer (see :func:`finparakeet.models.tokenizer.train_tokenizer`).
     Dataset sections that are set are passed on to NeMo (set ``defer_setup: true`` in them to load data only
     when Lightning calls ``setup``).
     """
-    from nemo.collections.asr.models import EncDecRNNTBPEModel
+    from nemo.collections.asr.models import EncDecHybridRNNTCTCBPEModel, EncDecRNNTBPEModel
 
     plain = _nemo_config(cfg)
     tok_dir = plain.get("tokenizer", {}).get("dir")
@@ -108,7 +109,10 @@ def build_model(cfg: DictConfig, trainer: Any = None) -> "ASRModel":
             "Train one with finparakeet.models.tokenizer.train_tokenizer(texts, dir) and set model.tokenizer.dir."
         )
     make_adapter_capable(plain)
-    model = EncDecRNNTBPEModel(cfg=plain, trainer=trainer)
+    # An aux_ctc section asks for NeMo's hybrid TDT+CTC model (as Parakeet-TDT-CTC): a CTC head on the encoder,
+    # trained alongside the TDT decoder; decoding, adapters and export still go through the TDT decoder.
+    model_class = EncDecHybridRNNTCTCBPEModel if plain.get("aux_ctc") else EncDecRNNTBPEModel
+    model = model_class(cfg=plain, trainer=trainer)
     use_cpu_tdt_loss_if_needed(model)
     return model
 
