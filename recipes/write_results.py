@@ -19,7 +19,8 @@ def main(cfg: DictConfig) -> None:
     if cfg.base_run:
         path = results / BASE_JSON
         previous = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-        doc = base_record(cfg.base_run, cfg.base_command, previous)
+        ablations = {name: (a.run, a.command) for name, a in (cfg.base_ablations or {}).items()}
+        doc = base_record(cfg.base_run, cfg.base_command, previous, ablations)
         if cfg.base_test:
             run = Path(cfg.base_run)
             test_cuts = run / "data" / "test" / "clean_cuts.jsonl.gz"

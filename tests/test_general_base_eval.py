@@ -39,3 +39,19 @@ def test_learning_curve_and_its_table():
     md = render_base({"command": "scripts/train_general_base.sh", "curve": curve,
                       "test": {"command": "x", "groups": {SEEN: {"utterances": 3, "wer": 0.1, "cer": 0.05}}}})
     assert "| 500 | 0.20 | 0.25 | 90.0 | 3.00 |" in md and "| seen voices | 3 | 10.0 | 5.0 |" in md
+
+
+def test_base_record_keeps_the_ablation_curves(tmp_path):
+    import json
+
+    from finparakeet.experiment.book import base_record
+
+    for name, wer in (("base", 0.8), ("ctc", 0.6)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps([{"validation": 0, "step": 500, "val_wer": wer,
+                                                                   "time/cpu_hours": 0.2}]))
+    previous = {"test": {"command": "c", "groups": {}}}
+    doc = base_record(tmp_path / "base", "cmd", previous, {"ctc": (tmp_path / "ctc", "cmd model=x")})
+    assert doc["test"] == previous["test"] and doc["curve"][0]["val_wer"] == 0.8
+    assert doc["ablations"]["ctc"]["curve"][0]["val_wer"] == 0.6
+    assert "| 500 | 0.20 | 60.0 |" in render_base(doc)

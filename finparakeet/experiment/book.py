@@ -35,11 +35,16 @@ def learning_curve(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
     return [{k.split("/")[-1]: e.get(k) for k in keys} for e in history if e.get("val_wer") is not None]
 
 
-def base_record(run_dir: str | Path, command: str, previous: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
-    """The general base's record: its learning curve read from ``run_dir``, other fields of ``previous`` kept."""
+def base_record(run_dir: str | Path, command: str, previous: Optional[Mapping[str, Any]] = None,
+                ablations: Optional[Mapping[str, tuple[str | Path, str]]] = None) -> dict[str, Any]:
+    """The general base's record: its learning curve read from ``run_dir``, other fields of ``previous`` kept;
+    ``ablations``: name -> (run dir, command) of runs that differ from the base by one lever, curves recorded too."""
     doc = dict(previous or {})
     doc["command"] = command
     doc["curve"] = learning_curve(read_metrics(Path(run_dir) / "metrics.json"))
+    for name, (path, cmd) in (ablations or {}).items():
+        doc.setdefault("ablations", {})[name] = {"command": cmd,
+                                                 "curve": learning_curve(read_metrics(Path(path) / "metrics.json"))}
     return doc
 
 
@@ -58,6 +63,10 @@ def render_base(doc: Mapping[str, Any]) -> str:
            "| step | CPU hours | wall hours | dev WER | dev loss |", "| ---: | ---: | ---: | ---: | ---: |"]
     out += [f"| {p['step']} | {_num(p.get('cpu_hours'))} | {_num(p.get('wall_hours'))} | {_pct(p.get('val_wer'))} | "
             f"{_num(p.get('val_loss'))} |" for p in doc.get("curve", [])]
+    for name, ab in (doc.get("ablations") or {}).items():
+        out += ["", f"Lever **{name}** — `{ab['command']}` (same data, schedule and seed):", "",
+                "| step | CPU hours | dev WER |", "| ---: | ---: | ---: |"]
+        out += [f"| {p['step']} | {_num(p.get('cpu_hours'))} | {_pct(p.get('val_wer'))} |" for p in ab["curve"]]
     test = doc.get("test")
     if test:
         out += ["", f"Test split (`{test['command']}`):", "", "| voices | utterances | WER | CER |",
