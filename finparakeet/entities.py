@@ -108,11 +108,3 @@ def checked_entities(text: str, raw: Any) -> list[EntitySpan]:
     if errors:
         raise ValueError("; ".join(errors))
     return spans
-
-
-def find_span(text: str, surface: str, category: str, start_at: int = 0, **kw: Any) -> EntitySpan:
-    """The first occurrence of ``surface`` in ``text`` at or after ``start_at`` as a span; ``ValueError`` if absent."""
-    i = text.find(surface, start_at)
-    if i < 0:
-        raise ValueError(f"{surface!r} does not occur in {text!r}")
-    return EntitySpan(i, i + len(surface), category, surface, **kw)

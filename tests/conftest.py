@@ -53,3 +53,14 @@ def run_train(args: list[str], env: dict[str, str] | None = None, timeout: float
                 **(env or {})}
     return subprocess.run([sys.executable, str(REPO / "recipes" / "train.py"), *args], cwd=REPO, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def find_span(text: str, surface: str, category: str, start_at: int = 0, **kw):
+    """The first occurrence of ``surface`` in ``text`` at or after ``start_at`` as an entity span (tests build
+    references by hand with it); ``ValueError`` if absent."""
+    from finparakeet.entities import EntitySpan
+
+    i = text.find(surface, start_at)
+    if i < 0:
+        raise ValueError(f"{surface!r} does not occur in {text!r}")
+    return EntitySpan(i, i + len(surface), category, surface, **kw)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from finparakeet.entities import EntitySpan, find_span
+from conftest import find_span
+from finparakeet.entities import EntitySpan
 from finparakeet.scoring import PlainNormalizer, align_words, prepare_reference, score_utterance
 
 NORM = PlainNormalizer()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import EARNINGS21
-from finparakeet.entities import find_span
+from conftest import find_span
 from finparakeet.scoring import EntityTally
 
 

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from finparakeet.entities import EntitySpan, find_span
+from conftest import find_span
+from finparakeet.entities import EntitySpan
 from finparakeet.scoring import EntityTally, PlainNormalizer, flat_scalars
 from finparakeet.scoring.keyphrases import prf
 

@@ -3,7 +3,7 @@
 import json
 
 
-from finparakeet.entities import find_span
+from conftest import find_span
 from finparakeet.scoring import (PlainNormalizer, score_cuts, score_items, score_manifest, to_html, to_markdown,
                                  write_reports)
 from finparakeet.scoring.report import DETAILS_JSONL_GZ, read_report
