@@ -48,10 +48,13 @@ def test_base_record_keeps_the_ablation_curves(tmp_path):
 
     for name, wer in (("base", 0.8), ("ctc", 0.6)):
         (tmp_path / name).mkdir()
-        (tmp_path / name / "metrics.json").write_text(json.dumps([{"validation": 0, "step": 500, "val_wer": wer,
-                                                                   "time/cpu_hours": 0.2}]))
+        entry = {"validation": 0, "step": 500, "val_wer": wer, "time/cpu_hours": 0.2}
+        if name == "ctc":
+            entry["val_wer_ctc"] = 0.9
+        (tmp_path / name / "metrics.json").write_text(json.dumps([entry]))
     previous = {"test": {"command": "c", "groups": {}}}
     doc = base_record(tmp_path / "base", "cmd", previous, {"ctc": (tmp_path / "ctc", "cmd model=x")})
     assert doc["test"] == previous["test"] and doc["curve"][0]["val_wer"] == 0.8
     assert doc["ablations"]["ctc"]["curve"][0]["val_wer"] == 0.6
-    assert "| 500 | 0.20 | 60.0 |" in render_base(doc)
+    assert "val_wer_ctc" not in doc["curve"][0]  # a plain TDT run has no CTC head
+    assert "| 500 | 0.20 | 60.0 | 90.0 |" in render_base(doc)

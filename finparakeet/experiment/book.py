@@ -31,8 +31,9 @@ Machine: the project's 2-core CPU (x86_64, 24 GiB, no GPU), torch 2.13.0+cpu, Ne
 
 def learning_curve(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Dev WER against training time, one point per validation of a run's ``metrics.json``."""
-    keys = ("step", "time/cpu_hours", "time/wall_hours", "val_wer", "val_loss")
-    return [{k.split("/")[-1]: e.get(k) for k in keys} for e in history if e.get("val_wer") is not None]
+    keys = ("step", "time/cpu_hours", "time/wall_hours", "val_wer", "val_wer_ctc", "val_loss")  # ctc: hybrid models
+    return [{k.split("/")[-1]: e.get(k) for k in keys if k in e or k != "val_wer_ctc"} for e in history
+            if e.get("val_wer") is not None]
 
 
 def base_record(run_dir: str | Path, command: str, previous: Optional[Mapping[str, Any]] = None,
@@ -64,9 +65,10 @@ def render_base(doc: Mapping[str, Any]) -> str:
     out += [f"| {p['step']} | {_num(p.get('cpu_hours'))} | {_num(p.get('wall_hours'))} | {_pct(p.get('val_wer'))} | "
             f"{_num(p.get('val_loss'))} |" for p in doc.get("curve", [])]
     for name, ab in (doc.get("ablations") or {}).items():
-        out += ["", f"Lever **{name}** — `{ab['command']}` (same data, schedule and seed):", "",
-                "| step | CPU hours | dev WER |", "| ---: | ---: | ---: |"]
-        out += [f"| {p['step']} | {_num(p.get('cpu_hours'))} | {_pct(p.get('val_wer'))} |" for p in ab["curve"]]
+        out += ["", f"Lever **{name}** — `{ab['command']}` (same data and seed):", "",
+                "| step | CPU hours | dev WER | dev WER of the CTC head |", "| ---: | ---: | ---: | ---: |"]
+        out += [f"| {p['step']} | {_num(p.get('cpu_hours'))} | {_pct(p.get('val_wer'))} | {_pct(p.get('val_wer_ctc'))} |"
+                for p in ab["curve"]]
     test = doc.get("test")
     if test:
         out += ["", f"Test split (`{test['command']}`):", "", "| voices | utterances | WER | CER |",
