@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import random
 import shutil
@@ -49,7 +48,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchutil import finance_utterances, fmt_load, load_average, machine_info
+from benchutil import finance_utterances, fmt_load, load_average, machine_info, write_result
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BIAS_DIR = REPO.parent / "shared" / "earnings21" / "bias_lists"
@@ -428,9 +427,7 @@ def main(argv=None) -> int:
         "table_markdown": table,
         "total_wall_seconds": round(time.perf_counter() - t_start, 1),
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    print(f"-> {args.output}")
+    write_result(args.output, report)
     return 1 if any("error" in r for r in results.values()) else 0
 
 

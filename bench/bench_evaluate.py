@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import subprocess
 import sys
@@ -24,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchutil import EARNINGS21, REPO, cpu_name, earnings21_missing, fmt_load, git_commit, load_average
+from benchutil import (EARNINGS21, REPO, cpu_name, earnings21_missing, fmt_load, git_commit, load_average,
+                       write_result)
 
 GOAL_RATIO = 5.0
 GOAL_JSON_BYTES = 5_000_000
@@ -120,9 +120,7 @@ def main(argv=None) -> int:
         "load_average_before": load_before, "load_average_after": load_after, "cpus": os.cpu_count(),
         "cpu": cpu_name(), "git_commit": git_commit(),
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    print(f"-> {args.output}")
+    write_result(args.output, result)
     return 0
 
 

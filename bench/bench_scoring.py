@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import statistics
 import sys
@@ -30,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchutil import EARNINGS21, REPO, earnings21_missing, fmt_load, load_average
+from benchutil import EARNINGS21, REPO, earnings21_missing, fmt_load, load_average, write_result
 
 TABLE_CATEGORIES = ("MONEY", "PERCENT", "CARDINAL", "ORG", "PERSON", "DATE")
 GOAL = 2.0
@@ -176,9 +175,7 @@ def main(argv=None) -> int:
                        for s, r in reports.items()},
         "table_markdown": table,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    print(f"\n-> {args.output}")
+    write_result(args.output, result)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import random
@@ -22,6 +23,15 @@ def earnings21_missing(root: Path, script: str) -> bool:
     print(f"{script}: skipped, Earnings-21 not found under {root} "
           "(expected transcripts/nlp_references/; get it from github.com/revdotcom/speech-datasets)")
     return True
+
+
+def write_result(path: Path, result: dict[str, Any]) -> Path:
+    """A benchmark's JSON record (its folder created), printed as ``-> path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"-> {path}")
+    return path
 
 
 def load_average() -> list[float]:
