@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
-from finparakeet.experiment.results import render_markdown
+from finparakeet.experiment.results import pct, render_markdown
 from finparakeet.lightning.history import read_metrics
 
 __all__ = ["BASE_JSON", "EXPERIMENT_JSON", "learning_curve", "base_record", "render_base", "render_results",
@@ -49,10 +49,6 @@ def base_record(run_dir: str | Path, command: str, previous: Optional[Mapping[st
     return doc
 
 
-def _pct(x: Any) -> str:
-    return "–" if x is None else f"{100 * x:.1f}"
-
-
 def _num(x: Any, fmt: str = ".2f") -> str:
     return "–" if x is None else format(x, fmt)
 
@@ -62,18 +58,18 @@ def render_base(doc: Mapping[str, Any]) -> str:
            "Its learning curve — dev WER (`limit_val_batches` of the dev split, seen voices) against the training "
            "time summed over every sitting (`time/cpu_hours` is process CPU time; validation included):", "",
            "| step | CPU hours | wall hours | dev WER | dev loss |", "| ---: | ---: | ---: | ---: | ---: |"]
-    out += [f"| {p['step']} | {_num(p.get('cpu_hours'))} | {_num(p.get('wall_hours'))} | {_pct(p.get('val_wer'))} | "
+    out += [f"| {p['step']} | {_num(p.get('cpu_hours'))} | {_num(p.get('wall_hours'))} | {pct(p.get('val_wer'))} | "
             f"{_num(p.get('val_loss'))} |" for p in doc.get("curve", [])]
     for name, ab in (doc.get("ablations") or {}).items():
         out += ["", f"Lever **{name}** — `{ab['command']}` (same data and seed):", "",
                 "| step | CPU hours | dev WER | dev WER of the CTC head |", "| ---: | ---: | ---: | ---: |"]
-        out += [f"| {p['step']} | {_num(p.get('cpu_hours'))} | {_pct(p.get('val_wer'))} | {_pct(p.get('val_wer_ctc'))} |"
+        out += [f"| {p['step']} | {_num(p.get('cpu_hours'))} | {pct(p.get('val_wer'))} | {pct(p.get('val_wer_ctc'))} |"
                 for p in ab["curve"]]
     test = doc.get("test")
     if test:
         out += ["", f"Test split (`{test['command']}`):", "", "| voices | utterances | WER | CER |",
                 "| --- | ---: | ---: | ---: |"]
-        out += [f"| {name} | {g['utterances']} | {_pct(g['wer'])} | {_pct(g['cer'])} |"
+        out += [f"| {name} | {g['utterances']} | {pct(g['wer'])} | {pct(g['cer'])} |"
                 for name, g in test["groups"].items()]
     else:
         out += ["", "Test figures (seen and held-out voices) are written when training has finished."]

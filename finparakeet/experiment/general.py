@@ -20,8 +20,9 @@ SEEN, HELDOUT, ALL = "seen voices", "held-out voices", "all"
 
 
 def voice_family(row: Mapping[str, Any]) -> str:
-    voice = row.get("voice") or {}
-    return voice.get("family", "espeak") if isinstance(voice, Mapping) else "espeak"
+    """The row's voice family (``voice.family`` as synthesis records it); "unknown" when the row does not say."""
+    voice = row.get("voice")
+    return voice.get("family", "unknown") if isinstance(voice, Mapping) else "unknown"
 
 
 def _rates(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:

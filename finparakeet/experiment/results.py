@@ -76,7 +76,7 @@ def evaluate_goals(systems: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[s
     return goals
 
 
-def _pct(x: Any) -> str:
+def pct(x: Any) -> str:
     return "–" if x is None else f"{100 * x:.1f}"
 
 
@@ -109,9 +109,9 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
             out.append(" | ".join([
                 f"| {s['label'] if first else ''}", "no boosting" if first else "boosting",
                 _params(s.get("trainable_params")) if first else "", str(s.get("train_steps") or "–") if first else "",
-                _dur(s.get("train_wall_seconds")) if first else "", _pct(s.get("general_test_wer")) if first else "",
-                _pct(r["wer"]), _pct(r["entity_wer"]), _pct(r["entity_accuracy"]), _pct(r["unseen"]["entity_wer"]),
-                " / ".join(_pct(kp.get(k)) for k in ("precision", "recall", "f1")) + " |"]))
+                _dur(s.get("train_wall_seconds")) if first else "", pct(s.get("general_test_wer")) if first else "",
+                pct(r["wer"]), pct(r["entity_wer"]), pct(r["entity_accuracy"]), pct(r["unseen"]["entity_wer"]),
+                " / ".join(pct(kp.get(k)) for k in ("precision", "recall", "f1")) + " |"]))
     cats = [c for c in FINANCE_CATEGORIES
             if any(c in (nested(s, "finance", NO_BOOSTING, "categories") or {}) for s in systems.values())]
     out += ["", "Entity WER (%) per category on the finance test split, no boosting / boosting:", "",
@@ -120,7 +120,7 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
         cells = []
         for c in cats:
             no, yes = (nested(s, "finance", m, "categories", c, "entity_wer") for m in MODES)
-            cells.append(f"{_pct(no)} / {_pct(yes)}")
+            cells.append(f"{pct(no)} / {pct(yes)}")
         out.append(f"| {s['label']} | " + " | ".join(cells) + " |")
     out += ["", "| goal | met | numbers |", "| --- | --- | --- |"]
     for name, g in doc.get("goals", {}).items():
@@ -135,7 +135,7 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
         for label, s in tuned.items():
             sweep = s["boosting_dev_sweep"]
             out.append(f"| {label} | {s['boosting_alpha']:g} | "
-                       + " | ".join(_pct((sweep.get(a) or {}).get("entity_wer")) for a in alphas) + " |")
+                       + " | ".join(pct((sweep.get(a) or {}).get("entity_wer")) for a in alphas) + " |")
     d = doc.get("data", {})
     out += ["", f"Data: finance train {nested(d, 'finance', 'train_hours')} h ({nested(d, 'finance', 'train_utterances')} "
             f"utterances), finance test {nested(d, 'finance', 'test_utterances')} utterances "
