@@ -260,7 +260,7 @@ def row_cut(row: dict[str, Any], config: ValidationConfig, headers: HeaderReader
     if not audio.strip():
         raise InvalidCut(BAD_ROW, "'audio_filepath' is empty: give the audio file's path")
     duration = number_field(row, "duration", required=True)
-    offset = number_field(row, "offset") or 0.0
+    number_field(row, "offset")  # checked here (a non-negative number when given); row_to_cut reads it
     string_field(row, "text")
     if duration == 0:
         raise InvalidCut(ZERO_DURATION, "duration is 0")
