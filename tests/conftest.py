@@ -38,9 +38,9 @@ def synth_dir(tmp_path_factory) -> Path:
 
 
 def tiny_run_overrides(data_dir: Path, steps: int = 3) -> list[str]:
-    """Overrides for a seconds-long CPU run of the demo experiment on ``data_dir``: validation (and last.ckpt) at
+    """Overrides for a seconds-long CPU run of the smoke experiment on ``data_dir``: validation (and last.ckpt) at
     ``steps``; no training-batch decoding; quiet."""
-    return ["+experiment=demo", f"data.dir={data_dir}", f"trainer.max_steps={steps}",
+    return ["+experiment=smoke", f"data.dir={data_dir}", f"trainer.max_steps={steps}",
             f"trainer.val_check_interval={steps}", f"checkpoint.every_n_train_steps={steps}",
             "trainer.log_every_n_steps=1000", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false",
             "num_threads=1"]

@@ -100,8 +100,8 @@ def test_train_recipe_outside_the_checkout(installed):
     tmp, target = installed
     recipe = tmp / "train.py"
     shutil.copy(REPO / "recipes" / "train.py", recipe)
-    proc = subprocess.run([sys.executable, str(recipe), "+experiment=demo", "trainer.strategy=ddp", "logger=csv",
+    proc = subprocess.run([sys.executable, str(recipe), "+experiment=smoke", "trainer.strategy=ddp", "logger=csv",
                            "--cfg", "job"], cwd=tmp, env=_env(target), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "strategy: ddp" in proc.stdout and "lightning.pytorch.loggers.CSVLogger" in proc.stdout
-    assert "name: demo" in proc.stdout
+    assert "name: smoke" in proc.stdout

@@ -108,7 +108,7 @@ def test_missing_local_nemo_is_named(tmp_path):
     ("+experiment=nope", "finance_calls"),
 ])
 def test_unknown_keys_and_groups_fail_with_hydra_listing(tmp_path, override, expected):
-    args = ["+experiment=demo", override] if not override.startswith("+experiment") else [override]
+    args = ["+experiment=smoke", override] if not override.startswith("+experiment") else [override]
     proc = run_train([*args, f"hydra.run.dir={tmp_path / 'run'}"])
     assert proc.returncode != 0
     assert expected in proc.stderr

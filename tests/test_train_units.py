@@ -48,7 +48,7 @@ def test_sweep_summary_lists_swept_values_best_first(tmp_path):
     from finparakeet.training.sweep import summarise_sweep
 
     sweep = tmp_path / "sweep"
-    common = ["+experiment=demo", "trainer.max_steps=10"]
+    common = ["+experiment=smoke", "trainer.max_steps=10"]
     _job(sweep, 0, [*common, "adapter.dim=8"], run={"best_val_entity_wer": 0.8, "best_val_wer": 0.9, "global_step": 10})
     _job(sweep, 1, [*common, "adapter.dim=16"], run={"best_val_entity_wer": 0.5, "best_val_wer": 0.95,
                                                       "global_step": 10})
@@ -68,12 +68,12 @@ def test_config_tree_composes(tmp_path):
     from hydra import compose, initialize_config_dir
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        demo = compose("train", overrides=["+experiment=demo", f"paths.run_dir={tmp_path}"])
+        smoke = compose("train", overrides=["+experiment=smoke", f"paths.run_dir={tmp_path}"])
         real = compose("train", overrides=["+experiment=finance_calls", f"paths.run_dir={tmp_path}"])
         plain = compose("train", overrides=[f"paths.run_dir={tmp_path}"])
-    assert demo.name == "demo" and demo.trainer.accelerator == "cpu" and demo.model.pretrained_name is None
-    assert demo.model.train_ds.use_lhotse and demo.model.train_ds.batch_duration == demo.data.batch_duration
-    assert demo.model.tokenizer.dir == demo.data.tokenizer_dir
+    assert smoke.name == "smoke" and smoke.trainer.accelerator == "cpu" and smoke.model.pretrained_name is None
+    assert smoke.model.train_ds.use_lhotse and smoke.model.train_ds.batch_duration == smoke.data.batch_duration
+    assert smoke.model.tokenizer.dir == smoke.data.tokenizer_dir
     assert real.model.pretrained_name == "nvidia/parakeet-tdt-0.6b-v2" and real.trainer.precision == "bf16-mixed"
     assert real.trainer.use_distributed_sampler is False and real.adapter.type == "linear"
     assert real.boosting.enabled and real.checkpoint.monitor == "val_entity_wer"
@@ -81,9 +81,9 @@ def test_config_tree_composes(tmp_path):
     assert OmegaConf.is_missing(real.data, "train_cuts")  # the user's cuts are mandatory
     assert plain.name == "train" and "experiment" not in plain  # no experiment by default
     # one dataset block for both data configs: only pin_memory differs (a data key)
-    assert demo.model.validation_ds.pin_memory is False and real.model.validation_ds.pin_memory is True
+    assert smoke.model.validation_ds.pin_memory is False and real.model.validation_ds.pin_memory is True
     for split in ("train_ds", "validation_ds", "test_ds"):
-        assert OmegaConf.to_container(demo.data[split]) == OmegaConf.to_container(real.data[split])  # unresolved
+        assert OmegaConf.to_container(smoke.data[split]) == OmegaConf.to_container(real.data[split])  # unresolved
     assert real.boosting.boosting_tree_alpha == 0.5 and "alpha" not in real.boosting
 
 
@@ -113,11 +113,11 @@ def test_callbacks_and_loggers_are_instantiated_from_their_groups(tmp_path):
     assert last.state_key == ("ModelCheckpoint{'monitor': None, 'mode': 'min', 'every_n_train_steps': 7, "
                               "'every_n_epochs': 0, 'train_time_interval': None}")
     assert [type(x) for x in instantiate_loggers(cfg.logger)] == [TensorBoardLogger]
-    csv = compose("train", ["+experiment=demo", f"paths.run_dir={tmp_path}", "logger=csv"])
+    csv = compose("train", ["+experiment=smoke", f"paths.run_dir={tmp_path}", "logger=csv"])
     assert [type(x) for x in instantiate_loggers(csv.logger)] == [CSVLogger]
-    none = compose("train", ["+experiment=demo", f"paths.run_dir={tmp_path}", "logger=none"])
+    none = compose("train", ["+experiment=smoke", f"paths.run_dir={tmp_path}", "logger=none"])
     assert instantiate_loggers(none.get("logger")) == []
-    dropped = compose("train", ["+experiment=demo", f"paths.run_dir={tmp_path}", "~callbacks.training_clock"])
+    dropped = compose("train", ["+experiment=smoke", f"paths.run_dir={tmp_path}", "~callbacks.training_clock"])
     assert "training_clock" not in instantiate_callbacks(dropped.callbacks)
 
 

@@ -2,7 +2,7 @@
 this process (the experiment runner trains its systems this way; no source tree or subprocess needed).
 
     from finparakeet.training.job import train_job
-    result = train_job(["+experiment=demo", "trainer.max_steps=10", "paths.runs_dir=/tmp/runs"])
+    result = train_job(["+experiment=smoke", "trainer.max_steps=10", "paths.runs_dir=/tmp/runs"])
 """
 
 from __future__ import annotations
