@@ -5,6 +5,7 @@ rendering of the committed JSON, so the two cannot drift apart. Each record name
 
     results/general_base.json   the general base: learning curve (dev WER against CPU/wall hours), test figures
     results/experiment.json     the systems table (``make experiment``)
+    results/bench_<name>.json   a benchmark of ``bench/`` (``make bench``), drawn by :mod:`.bench_book`
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
+from finparakeet.experiment.bench_book import read_bench_records, render_benchmarks
 from finparakeet.experiment.results import pct, render_markdown
 from finparakeet.lightning.history import read_metrics
 
@@ -101,4 +103,5 @@ def render_results(results_dir: str | Path) -> str:
         path = results_dir / name
         if path.is_file():
             parts.append(render(json.loads(path.read_text(encoding="utf-8"))))
-    return "\n".join(parts)
+    benchmarks = render_benchmarks(read_bench_records(results_dir))
+    return "\n".join(parts + ([benchmarks] if benchmarks else []))
