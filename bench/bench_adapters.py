@@ -2,7 +2,7 @@
 
     python bench/bench_adapters.py [--device cpu|cuda] [--batch-size 2] [--seconds 5] [--warmup 1] [--steps 3]
                                    [--threads 1] [--configs linear32,linear64,none]
-                                   [--output bench/results/bench_adapters.json]
+                                   [--output results/bench_adapters.json]
 
 The model is built from ``conf/model/parakeet_tdt_0.6b_v2.yaml`` with random weights (no hub access needed) and a
 1024-piece BPE tokenizer trained here on synthetic finance text (+ general sentences when installed). Every
@@ -21,7 +21,7 @@ finance transcripts of a length that fits the audio), so that peak memory is per
   On CPU NeMo's CUDA-only TDT loss is replaced by finparakeet's PyTorch TDT loss; on CUDA NeMo's numba loss runs.
 
 Prints a table and the issue's verdicts (trainable <= 1% of parameters; adapter step time and peak memory <= 0.6x
-those of full fine-tuning) and writes JSON with the machine's description and load (the machine may be shared).
+those of full fine-tuning) and writes its record with the machine's description and load (the machine may be shared).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from benchutil import finance_utterances, load_average, machine_info
+from benchutil import finance_utterances, fmt_load, load_average, machine_info, record, record_path, write_result
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_CONFIG = "parakeet_tdt_0.6b_v2"
@@ -128,13 +128,6 @@ class _RssSampler:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, _rss_bytes())
-
-
-def _uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
 
 
 def _gib(n: Optional[float]) -> str:
@@ -315,20 +308,22 @@ def run_config(name: str, args, shared: dict[str, Any], work: Path) -> dict[str,
 
 
 # -------------------------------------------------------------------------------------------------------- reporting
-def verdicts(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
+def verdicts(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per adapter configuration: its trainable share, its ratios to full fine-tuning, and which goals it meets."""
+    out = {}
     base = results.get(BASELINE)
     for name, r in results.items():
         if name == BASELINE or "error" in r:
             continue
-        out.append({"config": name, "goal": f"trainable <= {GOAL_TRAINABLE:.0%} of parameters",
-                    "value": r["trainable_fraction"], "pass": r["trainable_fraction"] <= GOAL_TRAINABLE})
-        if base is None or "error" in base:
-            continue
-        for what, key in (("step time", "seconds_per_step"), ("peak memory", "peak_memory_bytes")):
-            ratio = r[key] / base[key]
-            out.append({"config": name, "goal": f"{what} <= {GOAL_RATIO}x full fine-tuning", "value": ratio,
-                        "pass": ratio <= GOAL_RATIO})
+        v: dict[str, Any] = {"trainable_fraction": r["trainable_fraction"],
+                             "met": {"trainable": r["trainable_fraction"] <= GOAL_TRAINABLE}}
+        if base is not None and "error" not in base:
+            v["step_time_ratio"] = r["seconds_per_step"] / base["seconds_per_step"]
+            v["cpu_time_ratio"] = r["cpu_seconds_per_step"] / base["cpu_seconds_per_step"]
+            v["peak_memory_ratio"] = r["peak_memory_bytes"] / base["peak_memory_bytes"]
+            v["met"].update(step_time=v["step_time_ratio"] <= GOAL_RATIO,
+                            peak_memory=v["peak_memory_ratio"] <= GOAL_RATIO)
+        out[name] = v
     return out
 
 
@@ -371,7 +366,7 @@ def parse_args(argv=None):
     ap.add_argument("--configs", default=",".join(CONFIGS),
                     help=f"comma-separated subset of {', '.join(CONFIGS)} (run in this order)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--output", default="bench/results/bench_adapters.json", help="where to write the JSON result")
+    ap.add_argument("--output", type=Path, default=record_path("adapters"), help="where to write the JSON record")
     # internal: one configuration in its own process
     ap.add_argument("--worker", choices=tuple(CONFIGS), help=argparse.SUPPRESS)
     ap.add_argument("--tokenizer-dir", help=argparse.SUPPRESS)
@@ -410,7 +405,7 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-    load_before, uptime_before = load_average(), _uptime()
+    load_before = load_average()
     avail = _mem_available_bytes()
     if args.device == "cpu" and BASELINE in args.config_list and avail is not None and avail < 12 * 2**30:
         print(f"warning: {_gib(avail)} GiB available; full fine-tuning of 618M parameters with AdamW needs "
@@ -432,34 +427,29 @@ def main(argv=None) -> int:
     print()
     print_table(results, args.device)
     print()
-    for v in checks:
-        got = f"{100 * v['value']:.2f}%" if "trainable" in v["goal"] else f"{v['value']:.2f}x"
-        print(f"{'PASS' if v['pass'] else 'FAIL'}  {v['config']}: {v['goal']} (got {got})")
+    for name, v in checks.items():
+        for goal, met in v["met"].items():
+            print(f"{'PASS' if met else 'FAIL'}  {name}: {goal}")
 
-    machine = machine_info(args.threads, args.device)
-    machine.update({"load_average_before": load_before, "load_average_after": load_average(),
-                    "uptime_before": uptime_before, "uptime_after": _uptime(),
-                    "mem_available_before_bytes": avail})
-    report = {
-        "benchmark": "adapters_vs_full_finetuning",
-        "model": f"conf/model/{MODEL_CONFIG}.yaml (random weights)",
+    machine = machine_info(args.threads, args.device, load_before)
+    machine["mem_available_before_bytes"] = avail
+    figures = {
+        "model": MODEL_CONFIG,
         "batch": {"batch_size": args.batch_size, "seconds_per_utterance": args.seconds, "audio": "gaussian noise",
-                  "transcripts": shared["transcripts"], "tokenizer_vocab_size": shared["vocab_size"]},
+                  "words_per_utterance": [len(t.split()) for t in shared["transcripts"]],
+                  "tokenizer_vocab_size": shared["vocab_size"]},
         "protocol": {"warmup_steps": args.warmup, "timed_steps": args.steps, "statistic": "median",
-                     "step": "forward + TDT loss + backward + AdamW step",
-                     "step_time": "wall seconds (verdict); cpu_seconds_per_step = process CPU time, all threads",
-                     "memory": "CUDA max_memory_allocated" if args.device == "cuda" else
-                               "peak RSS of the configuration's own process (ru_maxrss)",
+                     "memory": "cuda_max_memory_allocated" if args.device == "cuda" else "peak_rss",
                      "seed": args.seed},
-        "machine": machine,
         "results": results,
         "verdicts": checks,
-        "total_wall_seconds": round(time.perf_counter() - t0, 1),
+        "total_wall_seconds": time.perf_counter() - t0,
     }
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nload {load_before[0]:.2f} -> {machine['load_average_after'][0]:.2f} on {os.cpu_count()} cores, "
-          f"{args.threads} thread(s)  -> {args.output}")
+    goal = {"trainable_fraction_max": GOAL_TRAINABLE, "step_time_ratio_max": GOAL_RATIO,
+            "peak_memory_ratio_max": GOAL_RATIO}
+    print(f"\nload {fmt_load(load_before)} -> {fmt_load(machine['load_average_after'])} on {os.cpu_count()} cores, "
+          f"{args.threads} thread(s)")
+    write_result(args.output, record("adapters", argv, machine, goal, figures))
     failed = [n for n, r in results.items() if "error" in r]
     for n in failed:
         print(f"\n{n} failed: {results[n]['error']}", file=sys.stderr)

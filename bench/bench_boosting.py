@@ -2,7 +2,7 @@
 
     python bench/bench_boosting.py [--models tiny,0.6b] [--repeat-tiny 5] [--repeat-large 3] [--seconds-tiny 180]
                                    [--seconds-large 60] [--threads 1] [--device cpu|cuda]
-                                   [--output bench/results/bench_boosting.json]
+                                   [--output results/bench_boosting.json]
 
 For each model — ``conf/model/tiny_tdt.yaml`` (~1M parameters) and ``conf/model/parakeet_tdt_0.6b_v2.yaml``
 (Parakeet-TDT-0.6B-v2's architecture), both built with RANDOM weights (no hub access) — the same audio is decoded
@@ -48,7 +48,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchutil import finance_utterances, fmt_load, load_average, machine_info, write_result
+from benchutil import finance_utterances, fmt_load, load_average, machine_info, record, record_path, write_result
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BIAS_DIR = REPO.parent / "shared" / "earnings21" / "bias_lists"
@@ -281,7 +281,7 @@ def bench_model(key: str, args, phrases: list[str], texts: list[str], audio_dir:
     print(f"  tokens emitted: {tokens['no_boost']} without, {tokens['boost']} with boosting; {changed}/{len(inputs.items)} "
           f"transcripts differ ({GARBAGE_NOTE})", flush=True)
     result = {
-        "model": f"conf/model/{name}.yaml (random weights)", "parameters": n_params, "tokenizer_vocab_size": vocab,
+        "model": name, "parameters": n_params, "tokenizer_vocab_size": vocab,
         "audio_seconds": round(audio_s, 2), "utterances": n_utts, "batch_size": args.batch_size, "repeat": repeat,
         "phrases_in_tree": len(usable), "phrases_unspellable_dropped": len(phrases) - len(usable),
         "boosting": {"alpha": params.alpha, "context_score": params.context_score,
@@ -291,13 +291,12 @@ def bench_model(key: str, args, phrases: list[str], texts: list[str], audio_dir:
         "decode_no_boost_s": med["no_boost"][0], "decode_boost_s": med["boost"][0],
         "decode_no_boost_cpu_s": med["no_boost"][1], "decode_boost_cpu_s": med["boost"][1],
         "rtfx_no_boost": audio_s / med["no_boost"][0], "rtfx_boost": audio_s / med["boost"][0],
-        "ratio": ratio, "ratio_cpu": ratio_cpu, "ratio_paired_median": paired, "goal_ratio": GOAL,
+        "ratio": ratio, "ratio_cpu": ratio_cpu, "ratio_paired_median": paired,
         "goal_met": ratio <= GOAL, "goal_met_cpu": ratio_cpu <= GOAL, "encoder_split": loop,
         "runs_no_boost_s": [w for w, _ in runs["no_boost"]], "runs_boost_s": [w for w, _ in runs["boost"]],
         "runs_no_boost_cpu_s": [c for _, c in runs["no_boost"]], "runs_boost_cpu_s": [c for _, c in runs["boost"]],
-        "tokens_emitted": tokens, "transcripts_changed_by_boosting": changed, "note": GARBAGE_NOTE,
+        "tokens_emitted": tokens, "transcripts_changed_by_boosting": changed,
         "load_average_before": load_before, "load_average_after": load_after,
-        "sample_hypotheses": {m: v[:2] for m, v in texts_out.items()},
     }
     del model, runner, plain, boosted, modes
     gc.collect()
@@ -305,22 +304,6 @@ def bench_model(key: str, args, phrases: list[str], texts: list[str], audio_dir:
 
 
 # ------------------------------------------------------------------------------------------------------------- main
-def markdown_table(results: dict[str, dict[str, Any]]) -> str:
-    lines = ["| model | audio s | phrases | tree build s | decode s no boost (wall / CPU) | "
-             "decode s boost (wall / CPU) | RTFx no boost / boost | ratio wall (CPU) | goal <= 1.15x |",
-             "|" + " --- |" * 9]
-    for key, r in results.items():
-        if "error" in r:
-            lines.append(f"| {key} | failed: {r['error'].splitlines()[0]} |" + " |" * 7)
-            continue
-        lines.append(f"| {key} | {r['audio_seconds']:.0f} | {r['phrases_in_tree']:,} | {r['tree_build_s']:.2f} | "
-                     f"{r['decode_no_boost_s']:.2f} / {r['decode_no_boost_cpu_s']:.2f} | "
-                     f"{r['decode_boost_s']:.2f} / {r['decode_boost_cpu_s']:.2f} | "
-                     f"{r['rtfx_no_boost']:.1f} / {r['rtfx_boost']:.1f} | {r['ratio']:.2f}x ({r['ratio_cpu']:.2f}x) | "
-                     f"{'met' if r['goal_met'] else 'NOT met'} (CPU: {'met' if r['goal_met_cpu'] else 'NOT met'}) |")
-    return "\n".join(lines)
-
-
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {', '.join(MODELS)}")
@@ -337,7 +320,7 @@ def parse_args(argv=None):
     ap.add_argument("--no-encoder-split", action="store_true", help="skip timing the encoder alone")
     ap.add_argument("--encoder-repeat", type=int, default=1, help="encoder-only timings (median; default 1)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "bench_boosting.json")
+    ap.add_argument("--output", type=Path, default=record_path("boosting"))
     args = ap.parse_args(argv)
     args.model_list = [m.strip() for m in args.models.split(",") if m.strip()]
     bad = [m for m in args.model_list if m not in MODELS]
@@ -405,29 +388,18 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    load_after = load_average()
-    table = markdown_table(results)
-    print()
-    print(table)
-    print(f"\n{GARBAGE_NOTE}. Load average {fmt_load(load_before)} before, {fmt_load(load_after)} after; "
-          f"{os.cpu_count()} CPUs.")
-    machine = machine_info(args.threads, args.device)
-    machine.update({"load_average_before": load_before, "load_average_after": load_after})
-    report = {
-        "benchmark": "greedy_batch decoding, no boosting vs boosting tree (Earnings-21 oracle + distractor)",
-        "bias_lists": {"dir": str(args.bias_dir), "files": list(BIAS_FILES), "lines": lines,
-                       "distinct_phrases": len(phrases), "recase": "auto", "read_s": t_read},
+    machine = machine_info(args.threads, args.device, load_before)
+    print(f"\n{GARBAGE_NOTE}. Load average {fmt_load(load_before)} before, {fmt_load(machine['load_average_after'])} "
+          f"after; {os.cpu_count()} CPUs.")
+    figures = {
+        "bias_lists": {"files": list(BIAS_FILES), "lines": lines, "distinct_phrases": len(phrases), "recase": "auto",
+                       "read_s": t_read},
         "protocol": {"strategy": "greedy_batch", "warmup_runs_per_mode": 1, "statistic": "median",
-                     "alternating": True, "decode": "finparakeet.inference.transcriber.Transcriber.run "
-                     "(model.transcribe, WAV reading included)", "tree_build": "apply_decoding, once, not in decode",
-                     "goal": f"decode_boost_s / decode_no_boost_s <= {GOAL}", "seed": args.seed},
-        "note": GARBAGE_NOTE,
-        "machine": machine,
+                     "alternating": True, "random_weights": True, "seed": args.seed},
         "results": results,
-        "table_markdown": table,
-        "total_wall_seconds": round(time.perf_counter() - t_start, 1),
+        "total_wall_seconds": time.perf_counter() - t_start,
     }
-    write_result(args.output, report)
+    write_result(args.output, record("boosting", argv, machine, {"ratio_max": GOAL}, figures))
     return 1 if any("error" in r for r in results.values()) else 0
 
 

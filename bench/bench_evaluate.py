@@ -1,6 +1,7 @@
 """Benchmark: ``recipes/evaluate.py``'s work end to end on one Earnings-21 system vs plain ``jiwer.wer``.
 
-    python bench/bench_evaluate.py [--root ../shared/earnings21] [--system google] [--repeat 3] [--output ...json]
+    python bench/bench_evaluate.py [--root ../shared/earnings21] [--system google] [--repeat 3]
+                                   [--output results/bench_evaluate.json]
 
 End to end = what the recipe does after parsing its config: read the 44 reference calls, the NER sidecar and the
 system's 44 outputs from disk, score them (``score_earnings21``), write ``entity_report.{json,md,html}`` (+ the
@@ -23,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchutil import (EARNINGS21, REPO, cpu_name, earnings21_missing, fmt_load, git_commit, load_average,
-                       write_result)
+from benchutil import (EARNINGS21, REPO, cpu_name, earnings21_missing, fmt_load, load_average, machine_info, record,
+                       record_path, write_result)
 
 GOAL_RATIO = 5.0
 GOAL_JSON_BYTES = 5_000_000
@@ -43,7 +44,7 @@ def main(argv=None) -> int:
     ap.add_argument("--root", type=Path, default=EARNINGS21)
     ap.add_argument("--system", default="google")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "bench_evaluate.json")
+    ap.add_argument("--output", type=Path, default=record_path("evaluate"))
     args = ap.parse_args(argv)
     if earnings21_missing(args.root, "bench_evaluate"):
         return 0
@@ -74,7 +75,7 @@ def main(argv=None) -> int:
             summary_lines(report)
             return report, paths
 
-        load_before = fmt_load(load_average())
+        load_before = load_average()
         runs: dict[str, list[tuple[float, float]]] = {"jiwer": [], "evaluate": []}
         for _ in range(args.repeat):
             report = paths = None  # nothing of the previous run stays alive during the next
@@ -82,7 +83,7 @@ def main(argv=None) -> int:
             runs["jiwer"].append((w, c))
             w, c, (report, paths) = timed(evaluate)
             runs["evaluate"].append((w, c))
-        load_after = fmt_load(load_average())
+        load_after = load_average()
         sizes = {k: p.stat().st_size for k, p in paths.items()}
 
         t0 = time.perf_counter()
@@ -101,25 +102,27 @@ def main(argv=None) -> int:
               f"(runs {', '.join(f'{w:.2f}/{c:.2f}' for w, c in runs[k])})")
     ratio_met, size_met = ratio <= GOAL_RATIO, sizes["json"] < GOAL_JSON_BYTES
     print(f"ratio evaluate/jiwer: {ratio:6.2f}x wall, {ratio_cpu:6.2f}x CPU  -> goal <= {GOAL_RATIO:g}x "
-          f"{'met' if ratio_met else 'NOT met'} (load average {load_before} before, {load_after} after)")
+          f"{'met' if ratio_met else 'NOT met'} (load average {fmt_load(load_before)} before, "
+          f"{fmt_load(load_after)} after)")
     print("files: " + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sizes.items())
           + f"  -> entity_report.json < {GOAL_JSON_BYTES / 1e6:g} MB {'met' if size_met else 'NOT met'}")
     print(f"the recipe as a command (Python, Hydra, imports included): {t_recipe:.2f} s wall")
     print(f"WER {report['wer']:.4f}, entity WER {report['entity_wer']:.4f}, entity accuracy "
           f"{report['entity_accuracy']:.4f}, {report['num_entities']} entities")
 
-    result = {
+    machine = machine_info(1, "cpu", load_before)
+    machine["load_average_after"] = load_after  # when the timed runs ended, before the recipe's own run
+    figures = {
         "system": args.system, "calls": len(pairs), "reference_words": words, "repeat": args.repeat,
         "jiwer_wer_s": best["jiwer"][0], "evaluate_s": best["evaluate"][0], "ratio": ratio,
         "jiwer_wer_cpu_s": best["jiwer"][1], "evaluate_cpu_s": best["evaluate"][1], "ratio_cpu": ratio_cpu,
-        "goal_ratio": GOAL_RATIO, "goal_ratio_met": ratio_met,
-        "file_bytes": sizes, "goal_json_bytes": GOAL_JSON_BYTES, "goal_json_met": size_met,
+        "goal_ratio_met": ratio_met, "file_bytes": sizes, "goal_json_met": size_met,
         "recipe_command_s": t_recipe,
         "jiwer_runs": runs["jiwer"], "evaluate_runs": runs["evaluate"],
         "wer": report["wer"], "entity_wer": report["entity_wer"], "entity_accuracy": report["entity_accuracy"],
-        "load_average_before": load_before, "load_average_after": load_after, "cpus": os.cpu_count(),
-        "cpu": cpu_name(), "git_commit": git_commit(),
+        "num_entities": report["num_entities"],
     }
+    result = record("evaluate", argv, machine, {"ratio_max": GOAL_RATIO, "json_bytes_below": GOAL_JSON_BYTES}, figures)
     write_result(args.output, result)
     return 0
 

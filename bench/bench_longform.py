@@ -1,7 +1,7 @@
 """Long recordings: peak memory and time of each ``long_audio.strategy`` on one long recording.
 
     python bench/bench_longform.py [--minutes 10] [--strategies windows,local_attention,none] [--model tiny_tdt]
-                                   [--threads 1] [--output bench/results/bench_longform.json]
+                                   [--threads 1] [--output results/bench_longform.json]
 
 One recording of ``--minutes`` of espeak-ng finance speech (synthetic sentences, one voice, short pauses) is decoded
 by ``finparakeet.inference.pipeline.transcribe`` (what ``recipes/transcribe.py`` runs) once per strategy, each in
@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchutil import finance_utterances, load_average, machine_info
+from benchutil import finance_utterances, load_average, machine_info, record, record_path, write_result
 
 REPO = Path(__file__).resolve().parent.parent
 STRATEGIES = ("windows", "local_attention", "none")
@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="tiny_tdt", help="conf/model/<name>.yaml (random weights)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--output", default=str(REPO / "bench" / "results" / "bench_longform.json"))
+    ap.add_argument("--output", type=Path, default=record_path("longform"))
     ap.add_argument("--worker", choices=STRATEGIES, help=argparse.SUPPRESS)
     for internal in ("--model-path", "--audio-dir", "--result-file"):
         ap.add_argument(internal, help=argparse.SUPPRESS)
@@ -128,12 +128,15 @@ def main(argv=None) -> int:
     if not strategies or set(strategies) - set(STRATEGIES):
         ap.error(f"--strategies: choose from {', '.join(STRATEGIES)}")
 
+    import soundfile as sf
+
     work = Path(tempfile.mkdtemp(prefix="bench_longform_"))
     load_before = load_average()
     try:
         (work / "audio").mkdir()
         t0 = time.perf_counter()
         wav, labels = make_recording(args.minutes, work / "audio" / "call.wav", args.seed)
+        audio_s = sf.info(str(wav)).duration
         print(f"recording: {args.minutes:g} min, {len(labels)} sentences (made in {time.perf_counter() - t0:.0f} s)",
               flush=True)
         model_path = make_model(args.model, labels, work)
@@ -148,12 +151,15 @@ def main(argv=None) -> int:
             continue
         print(f"{s:<16} {r['peak_rss_bytes'] / 2**30:>12.2f} {r['decode_seconds']:>9.1f} {r['rtfx'] or 0:>7.1f} "
               f"{r['windows']:>8} {r['max_pass_seconds']:>15.1f}")
-    report = {"benchmark": "long_audio strategies", "minutes": args.minutes, "model": f"conf/model/{args.model}.yaml "
-              "(random weights)", "machine": {**machine_info(args.threads, "cpu"), "load_average_before": load_before,
-                                              "load_average_after": load_average()}, "results": results}
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps(report, indent=1) + "\n")
-    print(f"-> {args.output}")
+    from omegaconf import OmegaConf
+
+    from finparakeet.conf import compose
+
+    settings = OmegaConf.to_container(compose("transcribe").long_audio)  # the defaults each strategy ran with
+    figures = {"minutes": args.minutes, "audio_seconds": audio_s, "sentences": len(labels), "model": args.model,
+               "random_weights": True, "long_audio": {k: v for k, v in settings.items() if k != "strategy"},
+               "results": results}
+    write_result(args.output, record("longform", argv, machine_info(args.threads, "cpu", load_before), None, figures))
     return 1 if any("error" in r for r in results.values()) else 0
 
 

@@ -1,6 +1,7 @@
 """Benchmark: the full entity report vs plain ``jiwer.wer`` over every system x call of Earnings-21.
 
-    python bench/bench_scoring.py [--root ../shared/earnings21] [--repeat 3] [--calls N] [--output ...json]
+    python bench/bench_scoring.py [--root ../shared/earnings21] [--repeat 3] [--calls N]
+                                  [--output results/bench_scoring.json]
 
 Both sides get the same in-memory texts (loading the .nlp files is timed apart). Plain WER: ``jiwer.wer(ref, hyp)``
 per pair. Entity report: finance normalisation of both sides (each reference once, it is shared by the systems),
@@ -14,8 +15,8 @@ emptied (``FinanceNormalizer.clear_cache``): what it learns about the texts' chu
 A collection before each run; ``score_systems`` pauses the cyclic collector during its batch
 (``scoring.api.paused_gc``; jiwer runs with it on). The goal is met when the best entity-report run takes
 at most twice the best jiwer run. For scale, the same report is also timed with a plain normaliser (case and
-punctuation only), with a breakdown of the entity report's time. Also prints, per system, WER and entity WER /
-accuracy for MONEY, PERCENT, CARDINAL, ORG, PERSON, DATE as a Markdown table.
+punctuation only), with a breakdown of the entity report's time. Also records, per system, WER and entity WER /
+accuracy for MONEY, PERCENT, CARDINAL, ORG, PERSON, DATE (RESULTS.md shows them as a table).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchutil import EARNINGS21, REPO, earnings21_missing, fmt_load, load_average, write_result
+from benchutil import (EARNINGS21, earnings21_missing, fmt_load, load_average, machine_info, record, record_path,
+                       write_result)
 
 TABLE_CATEGORIES = ("MONEY", "PERCENT", "CARDINAL", "ORG", "PERSON", "DATE")
 GOAL = 2.0
@@ -45,27 +47,11 @@ def timed(fn, before=None):
     return time.perf_counter() - w0, time.process_time() - c0, out
 
 
-def pct(x):
-    return "n/a" if x is None else f"{100 * x:.1f}"
-
-
-def markdown_table(reports: dict) -> str:
-    head = "| system | WER | entity WER | " + " | ".join(f"{c} eWER / acc" for c in TABLE_CATEGORIES) + " |"
-    lines = [head, "|" + " --- |" * (3 + len(TABLE_CATEGORIES))]
-    for system, r in reports.items():
-        cells = []
-        for c in TABLE_CATEGORIES:
-            g = r["categories"].get(c)
-            cells.append(f"{pct(g['entity_wer'])} / {pct(g['entity_accuracy'])}" if g else "n/a")
-        lines.append(f"| {system} | {pct(r['wer'])} | {pct(r['entity_wer'])} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", type=Path, default=EARNINGS21)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "bench_scoring.json")
+    ap.add_argument("--output", type=Path, default=record_path("scoring"))
     ap.add_argument("--calls", type=int, default=None, help="score only the first N calls (a quick run)")
     ap.add_argument("--freeze-gc", action="store_true",
                     help="gc.freeze() after loading (both sides): takes the imported modules out of full collections")
@@ -101,7 +87,7 @@ def main(argv=None) -> int:
     def entity_report():
         return score_systems(refs, hyps, normalizer=normalizer)
 
-    load_before = fmt_load(load_average())
+    load_before = load_average()
     runs: dict[str, list[tuple[float, float]]] = {"jiwer": [], "entity": []}
     reports = None
     for _ in range(args.repeat):
@@ -111,7 +97,7 @@ def main(argv=None) -> int:
         runs["jiwer"].append((w, c))
         w, c, reports = timed(entity_report, before=normalizer.clear_cache)
         runs["entity"].append((w, c))
-    load_after = fmt_load(load_average())
+    load_after = load_average()
     best = {k: (min(w for w, _ in v), min(c for _, c in v)) for k, v in runs.items()}
     ratio, ratio_cpu = best["entity"][0] / best["jiwer"][0], best["entity"][1] / best["jiwer"][1]
     for k, label in (("jiwer", "plain jiwer.wer:"), ("entity", "full entity report:")):
@@ -120,7 +106,7 @@ def main(argv=None) -> int:
     verdict = "met" if ratio <= GOAL else "NOT met"
     med_ratio = statistics.median(w for w, _ in runs["entity"]) / statistics.median(w for w, _ in runs["jiwer"])
     print(f"ratio entity/jiwer:   {ratio:6.2f}x wall, {ratio_cpu:6.2f}x CPU (medians: {med_ratio:.2f}x wall)  "
-          f"-> goal <= {GOAL:g}x {verdict} (load average {load_before} before, {load_after} after)")
+          f"-> goal <= {GOAL:g}x {verdict} (load average {fmt_load(load_before)} before, {fmt_load(load_after)} after)")
 
     # The scorer's own overhead: the same report with a plain normaliser (case + punctuation only).
     from finparakeet.scoring import PlainNormalizer
@@ -154,27 +140,24 @@ def main(argv=None) -> int:
         t_write = time.perf_counter() - t0
     print(f"writing JSON+MD+HTML for {len(reports)} systems: {t_write:.2f} s (not in the ratio)")
 
-    table = markdown_table(reports)
-    print()
-    print(table)
-    result = {
-        "pairs": len(pairs), "systems": systems, "calls": len(refs), "words": n_words, "repeat": args.repeat,
-        "freeze_gc": args.freeze_gc,
-        "load_s": t_load, "jiwer_wer_s": best["jiwer"][0], "entity_report_s": best["entity"][0], "ratio": ratio,
+    machine = machine_info(1, "cpu", load_before)
+    machine["load_average_after"] = load_after  # when the timed runs ended, not after the extra timings above
+    figures = {
+        "systems": systems, "calls": len(refs), "pairs": len(pairs), "words": n_words, "repeat": args.repeat,
+        "freeze_gc": args.freeze_gc, "load_s": t_load,
+        "jiwer_wer_s": best["jiwer"][0], "entity_report_s": best["entity"][0], "ratio": ratio,
         "jiwer_wer_cpu_s": best["jiwer"][1], "entity_report_cpu_s": best["entity"][1], "ratio_cpu": ratio_cpu,
-        "ratio_of_medians": med_ratio,
-        "goal_ratio": GOAL, "goal_met": ratio <= GOAL, "load_average_before": load_before,
-        "load_average_after": load_after, "cpus": os.cpu_count(),
+        "ratio_of_medians": med_ratio, "goal_met": ratio <= GOAL,
         "jiwer_runs_s": [w for w, _ in runs["jiwer"]], "entity_runs_s": [w for w, _ in runs["entity"]],
         "jiwer_runs_cpu_s": [c for _, c in runs["jiwer"]], "entity_runs_cpu_s": [c for _, c in runs["entity"]],
         "entity_report_plain_normalizer_s": t_plain, "ratio_plain_normalizer": t_plain / best["jiwer"][0],
         "breakdown_s": breakdown, "write_reports_s": t_write,
-        "skipped": {s: [k.to_dict() for k in v] for s, v in skipped.items() if v},
+        "skipped_rows": {s: len(v) for s, v in skipped.items() if v},
         "per_system": {s: {"wer": r["wer"], "entity_wer": r["entity_wer"], "entity_accuracy": r["entity_accuracy"],
                            "categories": {c: r["categories"].get(c) for c in TABLE_CATEGORIES}}
                        for s, r in reports.items()},
-        "table_markdown": table,
     }
+    result = record("scoring", argv, machine, {"ratio_max": GOAL}, figures)
     write_result(args.output, result)
     return 0
 

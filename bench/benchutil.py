@@ -1,4 +1,8 @@
-"""What the benchmark scripts share: the machine's description and load, and synthetic finance text."""
+"""What the benchmark scripts share: their record (command, machine and load, goal, figures), synthetic finance text.
+
+Each ``bench/bench_<name>.py`` writes its record to ``results/bench_<name>.json`` (committed); RESULTS.md renders it
+(``finparakeet.experiment.bench_book``), so a record holds figures and names only, never Markdown.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,14 @@ import json
 import os
 import platform
 import random
+import shlex
 import subprocess
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional, Sequence
 
 REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "results"
 
 
 EARNINGS21 = REPO.parent / "shared" / "earnings21"  # ../shared beside the checkout
@@ -25,11 +32,33 @@ def earnings21_missing(root: Path, script: str) -> bool:
     return True
 
 
+def record_path(name: str) -> Path:
+    """Where ``bench/bench_<name>.py`` writes its record by default: ``results/bench_<name>.json``."""
+    return RESULTS / f"bench_{name}.json"
+
+
+def command_line(name: str, argv: Optional[Sequence[str]] = None) -> str:
+    """The command as a user types it, ``python bench/bench_<name>.py`` and its arguments (``sys.argv`` by default)."""
+    return shlex.join(["python", f"bench/bench_{name}.py", *(sys.argv[1:] if argv is None else argv)])
+
+
+def record(name: str, argv: Optional[Sequence[str]], machine: dict[str, Any], goal: Optional[dict[str, Any]],
+           figures: dict[str, Any]) -> dict[str, Any]:
+    """A benchmark's record: its name, the command that produced it, the machine and load, the goal (if the issue
+    set one) and the measured figures."""
+    head = {"benchmark": name, "command": command_line(name, argv), "machine": machine}
+    return {**head, **({"goal": goal} if goal else {}), **figures}
+
+
 def write_result(path: Path, result: dict[str, Any]) -> Path:
-    """A benchmark's JSON record (its folder created), printed as ``-> path``."""
+    """Write a benchmark's JSON record (its folder created) and print it as RESULTS.md will show it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    from finparakeet.experiment.bench_book import BENCHMARKS, render_bench  # after the timing: it imports torch
+
+    if result.get("benchmark") in BENCHMARKS:
+        print("\n" + render_bench(result["benchmark"], result))
     print(f"-> {path}")
     return path
 
@@ -65,12 +94,13 @@ def git_commit() -> str | None:
         return None
 
 
-def machine_info(threads: int, device: str) -> dict[str, Any]:
-    """CPU, threads, device, library versions and the commit: what a figure was measured on."""
+def machine_info(threads: Optional[int], device: str, load_before: Optional[list[float]] = None) -> dict[str, Any]:
+    """CPU, threads, device, niceness, library versions and the commit: what a figure was measured on; with
+    ``load_before`` (the load average when the run began) also the load average before and now, after it."""
     import torch
 
     info: dict[str, Any] = {
-        "cpu": cpu_name(), "cpu_count": os.cpu_count(), "threads": threads, "device": device,
+        "cpu": cpu_name(), "cpu_count": os.cpu_count(), "threads": threads, "device": device, "nice": os.nice(0),
         "torch": torch.__version__, "python": platform.python_version(), "platform": platform.platform(),
         "mem_total_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "git_commit": git_commit()}
     try:
@@ -82,6 +112,8 @@ def machine_info(threads: int, device: str) -> dict[str, Any]:
     if device == "cuda":
         info["gpu"] = torch.cuda.get_device_name(0)
         info["cuda"] = torch.version.cuda
+    if load_before is not None:
+        info.update(load_average_before=load_before, load_average_after=load_average())
     return info
 
 
