@@ -2,8 +2,8 @@
 
     python bench/bench_synth.py [--num-utterances 200] [--num-workers 2] [--output results/bench_synth.json]
 
-Times the whole job (planning, espeak-ng + sox rendering, augmentation, writing cuts and manifests) into a temporary
-folder, and records the machine's load average before and after, since the machine may be shared.
+Times the whole job (planning, text to speech with the voice families and sox, augmentation, writing cuts and
+manifests) into a temporary folder, and records the machine's load average before and after (it may be shared).
 """
 
 from __future__ import annotations

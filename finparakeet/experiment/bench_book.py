@@ -75,7 +75,7 @@ def machine_note(m: Mapping[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------------------ benchmarks
 def _synth(d: Mapping[str, Any]) -> list[str]:
     return [f"{d['utterances']} {d['corpus']} utterances synthesised into a temporary folder, the whole job timed "
-            "(planning, espeak-ng + sox rendering, augmentation, writing cuts and manifests):", "",
+            "(planning, text to speech with the voice families and sox, augmentation, writing cuts and manifests):", "",
             "| utterances | audio | augmented | workers | wall | audio-seconds per wall-second |",
             "| ---: | ---: | ---: | ---: | ---: | ---: |",
             f"| {d['utterances']} | {_s(d['audio_seconds'], ',.0f')} | {d['augmented_share']:.0%} | {d['num_workers']} "
@@ -121,8 +121,8 @@ def _evaluate(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
             f"| wall | {_s(d['evaluate_s'])} | {_s(d['jiwer_wer_s'])} | **{_x(d['ratio'])}** "
             f"({_met(d['goal_ratio_met'])}) | {_size(size['json'])}{details} |",
             f"| CPU | {_s(d['evaluate_cpu_s'])} | {_s(d['jiwer_wer_cpu_s'])} | {_x(d['ratio_cpu'])} | |", "",
-            f"`entity_report.json` under {_size(goal['json_bytes_below'])}: {_met(d['goal_json_met'])}. The recipe as "
-            f"a command (Python, Hydra and imports included, not in the ratio): {_s(d['recipe_command_s'])} wall. "
+            f"`entity_report.json` under {goal['json_bytes_below'] / 1e6:g} MB: {_met(d['goal_json_met'])}. "
+            f"The recipe as a command (Python, Hydra and imports included, not in the ratio): {_s(d['recipe_command_s'])} wall. "
             f"The system's WER {pct(d['wer'])}%, entity WER {pct(d['entity_wer'])}%, entity accuracy "
             f"{pct(d['entity_accuracy'])}%."]
 
@@ -160,9 +160,18 @@ def _adapters(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
     goals = {"trainable": f"≤ {goal['trainable_fraction_max']:.0%} trainable",
              "step_time": f"≤ {goal['step_time_ratio_max']:g}× step time (wall)",
              "peak_memory": f"≤ {goal['peak_memory_ratio_max']:g}× peak memory"}
-    verdicts = [f"`{name}` " + ", ".join(f"{goals[k]} {_met(met)}" for k, met in v["met"].items())
-                for name, v in d["verdicts"].items()]
-    return out + ["", "Goals: " + "; ".join(verdicts) + "."]
+    return out + ["", f"Goals: {', '.join(goals.values())} of full fine-tuning. "
+                  + "; ".join(_verdict(name, v["met"], goals) for name, v in d["verdicts"].items()) + "."]
+
+
+def _verdict(name: str, met: Mapping[str, bool], goals: Mapping[str, str]) -> str:
+    """`linear32` meets every goal / meets ..., **misses** ... (a goal with no verdict, e.g. no baseline, is left
+    out)."""
+    if len(met) == len(goals) and all(met.values()):
+        return f"`{name}` meets every goal"
+    yes, no = [goals[k] for k, m in met.items() if m], [goals[k] for k, m in met.items() if not m]
+    return f"`{name}` " + ", ".join(([f"meets {', '.join(yes)}"] if yes else []) +
+                                    ([f"**misses** {', '.join(no)}"] if no else []))
 
 
 def _boosting(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
