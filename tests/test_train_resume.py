@@ -146,3 +146,26 @@ def test_only_broken_checkpoints_stop_the_run(synth_dir, tmp_path):
     assert "no intact checkpoint" in proc.stderr and "last.ckpt" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert not (run_dir / "metrics.json").exists()  # nothing trained from step 0
+
+
+def test_validation_repeated_after_resume_covers_the_whole_dev_set(synth_dir, tmp_path):
+    """last.ckpt at step 4 is written before step 4's validation; the resumed run repeats that validation. It must
+    score as many dev batches as every other validation (Lightning 2.4 would carry the previous validation's batch
+    count into the repeat and stop it after one batch)."""
+    run_dir = tmp_path / "run"
+    common = [*tiny_run_overrides(synth_dir), "trainer.val_check_interval=2", "checkpoint.every_n_train_steps=2",
+              "data.batch_duration=8", "trainer.limit_val_batches=3", f"hydra.run.dir={run_dir}"]
+    first = run_train([*common, "trainer.max_steps=4"])
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert checkpoint_step(run_dir / "checkpoints" / "last.ckpt") == 4
+
+    def scored():  # utterances in each validation's predictions, by validation index
+        return {int(p.parent.name.split("_")[1]): len(p.read_text().splitlines())
+                for p in (run_dir / "reports").glob("epoch_*/predictions.jsonl")}
+
+    before = scored()
+    assert before[0] == before[1] > 1  # three batches of one or two utterances each
+    resumed = run_train([*common, "trainer.max_steps=6"])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert _steps(run_dir) == [2, 4, 6]
+    assert scored() == {0: before[0], 1: before[0], 2: before[0]}

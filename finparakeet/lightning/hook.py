@@ -175,6 +175,17 @@ class EntityValidationCallback(pl.Callback):
         self.validations = int(state_dict.get("validations", 0))
         self.last_step = int(state_dict.get("last_step", -1))
 
+    def on_load_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
+                           checkpoint: dict[str, Any]) -> None:
+        # A checkpoint written between two validations still holds the previous validation's batch counts; Lightning
+        # (2.4) adds them to the fetch count of the validation it repeats on resume, which then stops after one
+        # batch and would replace a whole validation's figures with a sliver's. Callbacks are restored before the
+        # loops, so zeroing the counts here makes the repeat a full validation.
+        progress = checkpoint.get("loops", {}).get("fit_loop", {}).get("epoch_loop.val_loop.batch_progress")
+        if progress and "current" in progress:
+            progress["current"] = {k: 0 for k in progress["current"]}
+            progress["is_last_batch"] = False
+
     # ---- scoring ----------------------------------------------------------------------------------------------
     def compute(self, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         """The entity report of ``records`` (already gathered and unique), in their order."""
