@@ -32,7 +32,7 @@ LAYERS: dict[str, set[str]] = {
     "models": {"entities", "conf", "pretrained"},
     "pretrained": {"rundir"},  # the shipped models and their manifest
     "lightning": {"entities", "data", "biasing", "scoring"},
-    "inference": {"entities", "rundir", "conf", "data", "biasing", "scoring", "models"},
+    "inference": {"entities", "rundir", "conf", "data", "biasing", "scoring", "models", "pretrained"},
     "training": {"entities", "rundir", "conf", "data", "biasing", "synth", "models", "lightning", "pretrained"},
     "experiment": {"entities", "rundir", "conf", "text", "data", "biasing", "scoring", "synth", "models", "lightning",
                    "inference", "training"},

@@ -23,6 +23,7 @@ from finparakeet.inference.evaluation import compare_reports, evaluate_manifest,
 from finparakeet.inference.inputs import Inputs, collect_inputs
 from finparakeet.inference.longform import LongAudioConfig
 from finparakeet.inference.transcriber import DecodeStats, Transcriber, Transcript
+from finparakeet.pretrained import resolve_shipped_name
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,10 @@ def resolve_device(cuda: int | None):
 
 def load_model(model_path: str | None = None, pretrained_name: str | None = None, adapter_path: str | None = None,
                adapters_enabled: bool = True, map_location: Any = "cpu"):
-    """A NeMo ASR model (adapter-capable encoder), with ``adapter_path`` loaded and adapters switched as asked."""
+    """A NeMo ASR model (adapter-capable encoder), with ``adapter_path`` loaded and adapters switched as asked.
+
+    ``pretrained_name`` and ``adapter_path`` may name files shipped in the package (``finparakeet/general_base``,
+    ``finparakeet/finance_adapters``)."""
     # torch and NeMo load with the model, not with the package
     from finparakeet.models.adapters import adapter_names, load_adapters, set_adapters_enabled
     from finparakeet.models.loading import load_pretrained
@@ -88,9 +92,11 @@ def load_model(model_path: str | None = None, pretrained_name: str | None = None
         raise ValueError("give model_path=/path/to/model.nemo or pretrained_name=nvidia/parakeet-tdt-0.6b-v2")
     model = load_pretrained(pretrained_name=pretrained_name, nemo_path=model_path, map_location=map_location)
     if adapter_path:
-        if not Path(adapter_path).is_file():
+        # finparakeet/<name>: adapters shipped in the package, sha256-checked like a shipped base
+        path = resolve_shipped_name(adapter_path) or Path(adapter_path)
+        if not path.is_file():
             raise FileNotFoundError(f"adapter_path={adapter_path} does not exist")
-        load_adapters(model, adapter_path, map_location=map_location)
+        load_adapters(model, path, map_location=map_location)
     if adapter_names(model):
         set_adapters_enabled(model, adapters_enabled)
     model.eval()
