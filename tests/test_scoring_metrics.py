@@ -213,8 +213,7 @@ def test_flat_scalars():
 
 def test_long_form_8000_words():
     filler = "and then we saw the business grow across all of our regions this".split()
-    refs, hyps, ents = [], [], []
-    pos = 0
+    refs, hyps = [], []
     n_ent = 0
     while len(refs) < 8000:
         chunk = filler[: 10]

@@ -6,7 +6,6 @@ import csv
 import json
 import math
 
-import pytest
 import yaml
 
 from conftest import CONF_DIR
