@@ -73,4 +73,5 @@ def setup_validation_with_cuts(model, config: DictConfig | dict) -> None:
     with open_dict(config):
         config.setdefault("shuffle", False)
     model._update_dataset_config(dataset_name="validation", config=config)  # what NeMo's own setup does
+    # NeMo 3.0 has no public setter for a custom validation loader: its own setup_validation_data assigns this too
     model._validation_dl = cuts_validation_dataloader(model, config)

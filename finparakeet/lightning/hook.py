@@ -57,7 +57,8 @@ class HypothesisTap:
                     tap.targets.append((targets.detach().cpu(), lengths.detach().cpu()))
             return out
 
-        # An instance attribute: torchmetrics drops it on pickling/deepcopy, so saved models carry no trace.
+        # NeMo 3.0 has no public hook for the hypotheses its validation decodes (wer.reset() drops them), hence the
+        # wrap. An instance attribute: torchmetrics drops it on pickling/deepcopy, so saved models carry no trace.
         wer.update = update
         self._wer = wer
 
