@@ -18,12 +18,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from finparakeet.data.validate import CLEAN_CUTS, REJECTS, SUMMARY, ValidationConfig, format_summary, validate_to_dir
 
-__all__ = ["SPLITS", "PreparedData", "prepare_data", "synthesize_if_absent", "validate_split", "ensure_tokenizer"]
+__all__ = ["SPLITS", "PreparedData", "prepare_data", "synthesize_if_absent", "validate_split", "ensure_tokenizer",
+           "with_replay"]
 
 logger = logging.getLogger(__name__)
 
-# config key of the source cuts -> folder under <run_dir>/data
-SPLITS = {"train": "train_cuts", "validation": "validation_cuts", "test": "test_cuts"}
+# config key of the source cuts -> folder under <run_dir>/data ("replay": general cuts mixed into training)
+SPLITS = {"train": "train_cuts", "validation": "validation_cuts", "test": "test_cuts", "replay": "replay_cuts"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,25 @@ def ensure_tokenizer(tokenizer_dir: str | Path, train_cuts: Path, train_kwargs: 
     return train_tokenizer(texts, tokenizer_dir, **dict(train_kwargs))
 
 
+def with_replay(train_ds: Mapping[str, Any], replay_cuts: Optional[Path], share: float) -> dict[str, Any]:
+    """The train dataset config with ``share`` of its utterances drawn from ``replay_cuts``: NeMo's weighted
+    ``input_cfg`` of two Lhotse sources (Lhotse's ``mux``). ``share`` 0 leaves it as it is."""
+    if not 0.0 <= share < 1.0:
+        raise ValueError(f"data.replay_share must be in [0, 1), got {share}")
+    ds = dict(train_ds)
+    if share == 0.0:
+        return ds
+    if replay_cuts is None:
+        raise ValueError(f"data.replay_share={share} needs data.replay_cuts (the cuts to replay, e.g. the general "
+                         "base's train cuts)")
+    if not ds.get("cuts_path"):
+        raise ValueError("data.replay_share needs the train split as Lhotse cuts (train_ds.cuts_path)")
+    ds["input_cfg"] = [{"type": "lhotse", "cuts_path": ds.pop("cuts_path"), "weight": 1.0 - share},
+                       {"type": "lhotse", "cuts_path": str(replay_cuts), "weight": share}]
+    ds["cuts_path"] = None
+    return ds
+
+
 def prepare_data(data_cfg: DictConfig, run_dir: str | Path, tokenizer_kwargs: Optional[Mapping[str, Any]] = None
                  ) -> PreparedData:
     """Synthesise (if configured and absent), validate each configured split into ``<run_dir>/data/<split>/``, and
@@ -105,7 +125,7 @@ def prepare_data(data_cfg: DictConfig, run_dir: str | Path, tokenizer_kwargs: Op
             continue
         out = Path(run_dir) / "data" / split
         summaries[split] = validate_split(source, out, vcfg)
-        if summaries[split]["clean"] == 0 and split != "test":
+        if summaries[split]["clean"] == 0 and split != "test":  # replay too: asked for, so it must have data
             raise ValueError(f"data.{key}={source}: no usable cut ({summaries[split]['rejected']} rejected, "
                              f"see {out / REJECTS})")
         cuts[split] = out / CLEAN_CUTS

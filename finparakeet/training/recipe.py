@@ -27,7 +27,7 @@ from finparakeet.pretrained import ShippedModelError
 from finparakeet.rundir import ADAPTERS, ARTIFACTS, MODEL_NEMO, write_run_json
 from finparakeet.training.checkpoints import (LAST_CKPT, CheckpointError, ResumePoint, checkpoint_step,
                                               find_resume_checkpoint, remove_stale_temporaries)
-from finparakeet.training.data import PreparedData, prepare_data
+from finparakeet.training.data import PreparedData, prepare_data, with_replay
 
 __all__ = ["SetupError", "TrainResult", "train", "make_trainer", "best_entry", "CHECKPOINTS", "LAST_CKPT"]
 
@@ -191,6 +191,12 @@ def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = Fal
     except (FileNotFoundError, ValueError) as e:
         raise SetupError(str(e)) from None
     train_ds = _dataset_cfg(cfg, "train", data.cuts["train"])
+    try:  # data.replay_share: general utterances mixed into the train split (NeMo's weighted input_cfg)
+        share = float(cfg.data.get("replay_share") or 0.0)
+        if train_ds is not None and share:
+            train_ds = OmegaConf.create(with_replay(_container(train_ds), data.cuts.get("replay"), share))
+    except ValueError as e:
+        raise SetupError(str(e)) from None
     val_ds = _dataset_cfg(cfg, "validation", data.cuts["validation"])
     test_ds = _dataset_cfg(cfg, "test", data.cuts.get("test"))
 
