@@ -64,6 +64,15 @@ class _Job:
     window: Window | None = None
 
 
+def load_samples(cut: Any) -> np.ndarray:
+    """A checked cut's samples as float32 mono (16 kHz after ``inputs``); ``ValueError`` when empty or not finite."""
+    samples = cut.load_audio()
+    samples = samples[0] if samples.ndim == 2 else samples
+    if samples.size == 0 or not np.isfinite(samples).all():
+        raise ValueError("the decoded audio is empty or holds NaN/inf samples")
+    return samples.astype(np.float32, copy=False)
+
+
 def _timed(hyp, kind: str) -> list[dict[str, Any]]:
     """A hypothesis' ``word`` or ``segment`` timestamps: ``[{kind, "start", "end"}]`` in seconds."""
     ts = hyp.timestamp if isinstance(getattr(hyp, "timestamp", None), dict) else {}
@@ -109,13 +118,6 @@ class Transcriber:
         out = self.model.transcribe(audio=audios, override_config=trcfg)
         return out[0] if isinstance(out, tuple) else out
 
-    def _load(self, job: _Job) -> np.ndarray:
-        samples = job.audio.load_audio()
-        samples = samples[0] if samples.ndim == 2 else samples
-        if samples.size == 0 or not np.isfinite(samples).all():
-            raise ValueError("the decoded audio is empty or holds NaN/inf samples")
-        return samples.astype(np.float32, copy=False)
-
     def _run_jobs(self, jobs: list[_Job], stats: DecodeStats, bad: dict[int, str], tick: Callable[[float], None],
                   timestamps: bool, batch_size: int) -> dict[int, Any]:
         """Hypotheses of ``jobs`` by position, longest first in batches; unreadable items go to ``bad``."""
@@ -126,7 +128,7 @@ class Transcriber:
             audios, keep = [], []
             for i in idx:
                 try:
-                    audios.append(self._load(jobs[i]))
+                    audios.append(load_samples(jobs[i].audio))
                     keep.append(i)
                 except Exception as e:  # noqa: BLE001 - any decoding failure of one file rejects that item only
                     bad[jobs[i].key] = f"cannot load the audio: {type(e).__name__}: {str(e)[:200]}"
