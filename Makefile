@@ -32,11 +32,12 @@ env: sysdeps $(STAMP)
 sysdeps:
 	@scripts/ensure_system_packages.sh
 
-# torch first, from the pinned CPU build: an unpinned torch would pull several GB of CUDA packages.
+# torch first, from the pinned CPU build: an unpinned torch would pull several GB of CUDA packages. The whisper
+# extra (the Whisper anchor, which CI tests) needs no torch: faster-whisper runs on CTranslate2.
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,sweep]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,sweep,whisper]'
 	@$(BIN)/python -c "import torch; assert torch.__version__.startswith('2.13.0') and not torch.version.cuda, torch.__version__"
 	touch $(STAMP)
 

@@ -36,7 +36,10 @@ LAYERS: dict[str, set[str]] = {
     "training": {"entities", "rundir", "conf", "data", "biasing", "synth", "models", "lightning", "pretrained"},
     "experiment": {"entities", "rundir", "conf", "text", "data", "biasing", "scoring", "synth", "models", "lightning",
                    "inference", "training"},
+    # the Whisper anchor needs the optional extra `whisper`: only its recipe imports it, no subpackage may
+    "whisper": {"conf", "data", "biasing", "inference"},
 }
+OPTIONAL = {"whisper"}  # modules of optional extras: imported by no module of the package
 
 
 def module_name(path: Path, package_dir: Path = PACKAGE_DIR) -> str:
@@ -139,6 +142,14 @@ def test_subpackages_import_only_what_their_layer_allows(module_graph):
                  if subpackage(m) and subpackage(t) and subpackage(t) != subpackage(m)
                  and subpackage(t) not in LAYERS.get(subpackage(m), set()))
     assert not bad, "imports against the layering:\n" + "\n".join(bad)
+
+
+def test_no_module_imports_an_optional_extra(module_graph):
+    # a core module importing one would make the core fail without the extra, or pull it in unasked
+    assert not any(OPTIONAL & deps for deps in LAYERS.values())
+    bad = sorted(f"{m} -> {t}" for m, ts in module_graph.items() for t in ts if subpackage(t) in OPTIONAL
+                 and subpackage(m) != subpackage(t))
+    assert not bad, "modules of the core import an optional extra:\n" + "\n".join(bad)
 
 
 def test_the_checker_sees_cycles_and_function_level_imports(tmp_path):
