@@ -29,11 +29,13 @@ LAYERS: dict[str, set[str]] = {
     "biasing": {"entities", "lexicon", "text", "data"},
     "scoring": {"entities", "text", "data", "biasing"},
     "synth": {"entities", "lexicon", "text", "data"},
+    "lm": {"data"},  # the text-only n-gram LM: corpus, the model's tokenizer, lmplz, its record
     "models": {"entities", "conf", "pretrained"},
     "pretrained": {"rundir"},  # the shipped models and their manifest
     "lightning": {"entities", "data", "biasing", "scoring"},
-    "inference": {"entities", "rundir", "conf", "data", "biasing", "scoring", "models", "pretrained"},
-    "training": {"entities", "rundir", "conf", "data", "biasing", "synth", "models", "lightning", "pretrained"},
+    "inference": {"entities", "rundir", "conf", "data", "biasing", "scoring", "models", "pretrained", "lm"},
+    "training": {"entities", "rundir", "conf", "data", "biasing", "synth", "models", "lightning", "pretrained",
+                 "inference"},  # inference.decoding: the one place decoding is configured (the lm group)
     "experiment": {"entities", "rundir", "conf", "text", "data", "biasing", "scoring", "synth", "models", "lightning",
                    "inference", "training"},
     # the Whisper anchor needs the optional extra `whisper`: only its recipe imports it, no subpackage may

@@ -10,6 +10,9 @@ rnnt_decoding.py``):
 - ``greedy.enable_per_stream_biasing``: the decoder keeps a multi-model that per-utterance requests are added to;
   each request rides on a partial hypothesis (``Hypothesis.biasing_cfg``, a ``BiasingRequestItemConfig``) passed to
   ``model.transcribe(partial_hypothesis=...)``. Greedy batch only.
+- ``greedy.ngram_lm_model`` / ``greedy.ngram_lm_alpha`` (``beam.*`` for beam strategies): shallow fusion of a
+  token-level n-gram LM (NGPU-LM: an ARPA file over token ids offset by 100, from ``recipes/build_lm.py``, or a
+  ``.nemo`` LM). ``greedy_batch``, ``malsd_batch`` and ``maes_batch`` fuse it; ``greedy`` and ``beam`` refuse it.
 - ``compute_timestamps`` when word times are wanted.
 
 The boosting tree runs on CPU with ``use_triton: false`` (Triton kernels are CUDA-only).
@@ -23,15 +26,51 @@ import functools
 import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from omegaconf import DictConfig, OmegaConf
+
+from finparakeet.lm.record import check_tokenizer
+from finparakeet.lm.tokens import model_tokenizer_info
 
 logger = logging.getLogger(__name__)
 
 GREEDY_STRATEGIES = ("greedy", "greedy_batch")
 DECODING_SECTIONS = ("greedy", "beam")
 BOOSTING_KEYS = ("boosting_tree", "boosting_tree_alpha", "enable_per_stream_biasing")
+LM_KEYS = ("ngram_lm_model", "ngram_lm_alpha")
+LM_STRATEGIES = ("greedy_batch", "malsd_batch", "maes_batch")  # NeMo 3.0's TDT strategies with NGPU-LM fusion
+
+
+@dataclass(frozen=True)
+class LMFusion:
+    """A token-level n-gram LM fused into decoding (the ``lm`` config group)."""
+
+    model: str  # ngram_lm_model: an ARPA file (recipes/build_lm.py) or a .nemo NGPU-LM
+    alpha: float = 0.3  # ngram_lm_alpha: weight of the LM's log-probabilities next to the model's
+
+
+def lm_fusion(node: Mapping[str, Any] | None, strategy: str) -> LMFusion | None:
+    """The ``lm`` group's setting (None without ``ngram_lm_model``), checked before any model loads: the file exists
+    and the strategy fuses an LM."""
+    if OmegaConf.is_config(node) and OmegaConf.is_missing(node, "ngram_lm_model"):
+        raise ValueError("lm=finance needs lm.ngram_lm_model=<an ARPA file from recipes/build_lm.py>")
+    path = node.get("ngram_lm_model") if node else None
+    if not path:
+        return None
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"lm.ngram_lm_model={path} does not exist (build one with recipes/build_lm.py)")
+    if strategy not in LM_STRATEGIES:
+        raise ValueError(f"an n-gram LM (lm.ngram_lm_model) needs a decoding strategy that fuses it: "
+                         f"{', '.join(LM_STRATEGIES)} (NeMo's NGPU-LM); {strategy!r} does not")
+    return LMFusion(str(path), float(node.get("ngram_lm_alpha") or 0.0))
+
+
+def check_lm_tokenizer(model, lm: LMFusion) -> None:
+    """``TokenizerMismatchError`` unless ``lm`` was built with ``model``'s tokenizer (its record, else its ids)."""
+    if Path(lm.model).suffix != ".nemo":  # a .nemo LM carries no record to compare; NeMo checks its vocab size
+        check_tokenizer(lm.model, model_tokenizer_info(model), int(model.tokenizer.vocab_size))
 
 
 @dataclass(frozen=True)
@@ -57,19 +96,20 @@ def boosting_section(strategy: str) -> str:
 def decoding_config(base: DictConfig, overrides: Mapping[str, Any] | DictConfig | None = None,
                     phrases: Sequence[str] | None = None, params: BoostingParams = BoostingParams(),
                     per_utterance: bool = False, timestamps: bool = False, device_type: str = "cpu",
-                    boost: bool = True) -> DictConfig:
+                    boost: bool = True, lm: LMFusion | None = None) -> DictConfig:
     """The model's decoding config without any boosting it carries, ``overrides`` (NeMo's ``rnnt_decoding`` keys)
     merged, plus boosting.
 
     ``phrases``: the global bias list (a boosting tree for every utterance). ``per_utterance``: enable per-stream
     biasing for per-utterance lists. ``boost=False`` removes every boosting tree, also one given in ``overrides``
-    (the "without boosting" decode of a comparison).
+    (the "without boosting" decode of a comparison). ``lm``: an n-gram LM fused into decoding (kept by ``boost=False``:
+    a boosting comparison changes boosting only).
     """
     cfg = copy.deepcopy(base)
     OmegaConf.set_struct(cfg, False)
     # What the model's config carries from an earlier call (or from its .nemo) is not this call's request:
     # only ``overrides`` and ``phrases`` say what is boosted now.
-    _strip_boosting(cfg)
+    _strip_boosting(cfg, BOOSTING_KEYS + LM_KEYS)
     if overrides:
         cfg = OmegaConf.merge(cfg, OmegaConf.create(OmegaConf.to_container(overrides, resolve=True)
                                                      if OmegaConf.is_config(overrides) else dict(overrides)))
@@ -95,6 +135,12 @@ def decoding_config(base: DictConfig, overrides: Mapping[str, Any] | DictConfig 
             raise ValueError(f"per-utterance key phrases need rnnt_decoding.strategy=greedy_batch (NeMo supports "
                              f"per-stream biasing in label-looping greedy decoding only), got {strategy!r}")
         cfg.greedy.enable_per_stream_biasing = True
+    if lm is not None:
+        if strategy not in LM_STRATEGIES:
+            raise ValueError(f"an n-gram LM needs rnnt_decoding.strategy={' or '.join(LM_STRATEGIES)} (NeMo's "
+                             f"NGPU-LM fusion); {strategy!r} does not fuse one")
+        cfg[section].ngram_lm_model = lm.model
+        cfg[section].ngram_lm_alpha = float(lm.alpha)
     if timestamps:
         cfg.compute_timestamps = True
     elif not (overrides and "compute_timestamps" in overrides):
@@ -108,11 +154,11 @@ def boosting_keys(decoding: Mapping[str, Any]) -> list[str]:
             if isinstance(decoding.get(name), Mapping) and key in decoding[name]]
 
 
-def _strip_boosting(cfg: DictConfig) -> None:
+def _strip_boosting(cfg: DictConfig, keys: Sequence[str] = BOOSTING_KEYS) -> None:
     for name in DECODING_SECTIONS:
         section = cfg.get(name)
         if section is not None:
-            for key in BOOSTING_KEYS:
+            for key in keys:
                 section.pop(key, None)
 
 

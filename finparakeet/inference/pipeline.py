@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from finparakeet.biasing.phrases import EmptyBiasListError, clean_phrases, read_
 from finparakeet.conf import CONF_DIR
 from finparakeet.data.nemo_manifest import write_nemo_manifest
 from finparakeet.data.rejects import Reject, count_kinds, write_rejects
-from finparakeet.inference.decoding import BoostingParams, apply_decoding, decoding_config, usable_phrases
+from finparakeet.inference.decoding import (BoostingParams, LMFusion, apply_decoding, check_lm_tokenizer,
+                                            decoding_config, lm_fusion, usable_phrases)
 from finparakeet.inference.evaluation import compare_reports, evaluate_manifest, write_comparison
 from finparakeet.inference.inputs import Inputs, collect_inputs
 from finparakeet.inference.longform import LongAudioConfig
@@ -43,6 +45,7 @@ class TranscribeResult:
     report_paths: dict[str, dict[str, Path]] = field(default_factory=dict)
     comparison: dict[str, Any] | None = None
     outputs: dict[str, Path] = field(default_factory=dict)  # decode name -> manifest
+    lm: LMFusion | None = None  # the n-gram LM fused into decoding
 
     def summary_lines(self) -> list[str]:
         s = self.stats
@@ -53,6 +56,8 @@ class TranscribeResult:
                          f"{s.max_pass_seconds:.1f} s")
         if self.phrases:
             lines.append(f"  boosted {len(self.phrases)} key phrase(s)")
+        if self.lm:
+            lines.append(f"  n-gram LM {self.lm.model} (ngram_lm_alpha {self.lm.alpha})")
         if self.rejects:
             lines.append(f"  skipped {len(self.rejects)} row(s): {count_kinds(self.rejects)} -> {self.rejects_file}")
         lines.append(f"-> {self.output}")
@@ -63,10 +68,12 @@ def _cfg(cfg: Mapping[str, Any] | DictConfig) -> DictConfig:
     base = OmegaConf.load(CONF_DIR / "transcribe.yaml")
     base.pop("hydra", None)
     base.pop("defaults", None)
+    base.lm = OmegaConf.load(CONF_DIR / "lm" / "none.yaml")  # the lm group's default (Hydra composes it in the recipe)
     merged = OmegaConf.merge(base, cfg if OmegaConf.is_config(cfg) else OmegaConf.create(dict(cfg)))
-    unknown = sorted(set(merged.boosting) - set(base.boosting))
-    if unknown:  # e.g. the old `alpha`: ignoring it would decode with another weight than asked for
-        raise ValueError(f"unknown boosting key(s) {unknown}; the keys are {sorted(base.boosting)}")
+    for group in ("boosting", "lm"):
+        unknown = sorted(set(merged[group]) - set(base[group]))
+        if unknown:  # e.g. boosting's old `alpha`: ignoring it would decode with another weight than asked for
+            raise ValueError(f"unknown {group} key(s) {unknown}; the keys are {sorted(base[group])}")
     return merged
 
 
@@ -164,6 +171,7 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
     # Cheap checks first: a bad bias list or input fails before the model loads.
     phrases = global_phrases(boosting) if enabled else None
     fields = list(boosting.per_utterance_fields or []) if enabled else []
+    lm = lm_fusion(cfg.lm, cfg.rnnt_decoding.get("strategy") or "greedy_batch")
     inputs = collect_inputs(cfg.dataset_manifest, cfg.audio_dir, cfg.cuts_path, cfg.audio_type, fields)
     long_audio = LongAudioConfig(**{**OmegaConf.to_container(cfg.long_audio, resolve=True),
                                     "att_context_size": tuple(cfg.long_audio.att_context_size)})
@@ -178,6 +186,8 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
     if model is None:
         model = load_model(cfg.model_path, cfg.pretrained_name, cfg.adapter_path, cfg.adapters_enabled, device)
     model = model.to(device)
+    if lm is not None:
+        check_lm_tokenizer(model, lm)
     if phrases is not None:
         phrases = usable_phrases(model.tokenizer, phrases)
         if not phrases:
@@ -195,7 +205,7 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
     def decode(boost: bool) -> tuple[list[Transcript | None], list[Reject], DecodeStats]:
         dcfg = decoding_config(model.cfg.decoding, cfg.rnnt_decoding, phrases, params,
                                per_utterance=per_utterance, timestamps=needs_times, device_type=device.type,
-                               boost=boost)
+                               boost=boost, lm=lm)
         apply_decoding(model, dcfg)
         runner = Transcriber(model, cfg.batch_size, bool(cfg.timestamps), long_audio, params,
                              per_utterance=per_utterance and boost, progress=cfg.progress,
@@ -212,7 +222,7 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
         rejects_file.unlink()  # a stale file from an earlier run would mislead
     name = BOOSTED if boosted else "output"
     result = TranscribeResult(output, rows, rejects, stats, phrases or [], rejects_file if rejects else None,
-                              outputs={name: output})
+                              outputs={name: output}, lm=lm)
 
     all_stats = {name: stats.to_dict()}
     if boosting.compare:
@@ -228,7 +238,8 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
         _evaluate(cfg, result, inputs, all_stats)
     with open(_sibling(output, ".summary.json"), "w", encoding="utf-8") as f:
         json.dump({"output": str(output), "rows": len(rows), "rejected": len(rejects),
-                   "reasons": count_kinds(rejects), "phrases": len(result.phrases), "decodes": all_stats}, f, indent=1)
+                   "reasons": count_kinds(rejects), "phrases": len(result.phrases),
+                   "lm": dataclasses.asdict(lm) if lm else None, "decodes": all_stats}, f, indent=1)
     return result
 
 

@@ -218,6 +218,13 @@ def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = Fal
     _training_mode(model)
     print(f"[finparakeet] {summary}", flush=True)
 
+    try:  # the lm group: validation decodes with the n-gram LM (NeMo's validation step uses the model's decoding)
+        lm = _use_lm(model, cfg.get("lm"))
+    except (FileNotFoundError, ValueError) as e:
+        raise SetupError(str(e)) from None
+    if lm is not None:
+        print(f"[finparakeet] validation decodes with the n-gram LM {lm.model} (ngram_lm_alpha {lm.alpha})", flush=True)
+
     model.setup_training_data(train_ds)
     setup_validation_with_cuts(model, val_ds)
     if test_ds is not None:
@@ -240,6 +247,26 @@ def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = Fal
         trainer.save_checkpoint(str(last_ckpt))
 
     return _finish(cfg, run_dir, trainer, model, named.get("best_checkpoint"), summary, data, keep_model)
+
+
+def _use_lm(model, node: Optional[DictConfig]):
+    """Fuse the ``lm`` group's n-gram LM into the model's decoding; the LMFusion, or None without one."""
+    from finparakeet.inference.decoding import apply_decoding, check_lm_tokenizer, decoding_config, lm_fusion
+
+    lm = lm_fusion(node, model.cfg.decoding.get("strategy", "greedy_batch"))
+    if lm is not None:
+        check_lm_tokenizer(model, lm)
+        apply_decoding(model, decoding_config(model.cfg.decoding, lm=lm))
+    return lm
+
+
+def _without_lm(model) -> None:
+    """The model's decoding without an n-gram LM: a saved .nemo must not name a file of this machine."""
+    from finparakeet.inference.decoding import LM_KEYS, apply_decoding, decoding_config
+
+    decoding = model.cfg.decoding
+    if any(key in (decoding.get(section) or {}) for section in ("greedy", "beam") for key in LM_KEYS):
+        apply_decoding(model, decoding_config(decoding))
 
 
 def _resume_point(ckpt_dir: Path, is_global_zero: bool) -> Optional[ResumePoint]:
@@ -288,6 +315,7 @@ def _finish(cfg, run_dir: Path, trainer, model, best, summary, data: PreparedDat
     if trainer.is_global_zero:
         art = run_dir / ARTIFACTS
         art.mkdir(parents=True, exist_ok=True)
+        _without_lm(model)
         if cfg.artifacts.nemo:
             nemo_path = art / MODEL_NEMO
             model.save_to(str(nemo_path))
