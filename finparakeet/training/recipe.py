@@ -262,10 +262,11 @@ def _use_lm(model, node: Optional[DictConfig]):
 
 def _without_lm(model) -> None:
     """The model's decoding without an n-gram LM: a saved .nemo must not name a file of this machine."""
-    from finparakeet.inference.decoding import LM_KEYS, apply_decoding, decoding_config
+    from finparakeet.inference.decoding import apply_decoding, decoding_config
 
     decoding = model.cfg.decoding
-    if any(key in (decoding.get(section) or {}) for section in ("greedy", "beam") for key in LM_KEYS):
+    # NeMo's schema keeps ngram_lm_model: null in both sections; only a set one names a file
+    if any((decoding.get(section) or {}).get("ngram_lm_model") for section in ("greedy", "beam")):
         apply_decoding(model, decoding_config(decoding))
 
 
