@@ -7,16 +7,16 @@ STAMP  := $(VENV)/.finparakeet-installed
 # Threads: on 2 shared cores one busy-waiting OpenMP pool slows the other; see DESIGN.md.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: demo test test-fast experiment results env sysdeps bench clean
+.PHONY: demo test test-fast experiment results env sysdeps kenlm bench clean
 
 demo: env
 	$(BIN)/python recipes/train.py +experiment=demo
 
 # Every test (what CI runs). `make test-fast` (= plain `pytest`) leaves out the ones marked slow, for local work.
-test: env
+test: env kenlm
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
-test-fast: env
+test-fast: env kenlm
 	$(BIN)/python -m pytest -q
 
 # RESULTS.md from results/*.json (every figure beside its command)
@@ -31,6 +31,13 @@ env: sysdeps $(STAMP)
 
 sysdeps:
 	@scripts/ensure_system_packages.sh
+
+# KenLM's lmplz (recipes/build_lm.py, tests/test_lm.py) into .venv/bin: compiled from the kenlm sdist with CMake and
+# Debian's Boost (installed when root). About 70 CPU-seconds; the tests that need it skip, saying so, without it.
+kenlm: $(BIN)/lmplz
+
+$(BIN)/lmplz: | $(STAMP)
+	VENV=$(VENV) scripts/build_kenlm.sh
 
 # torch first, from the pinned CPU build: an unpinned torch would pull several GB of CUDA packages. The whisper
 # extra (the Whisper anchor, which CI tests) needs no torch: faster-whisper runs on CTranslate2.
