@@ -9,7 +9,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from finparakeet.experiment.book import BASE_JSON, base_record, write_results_md
+from finparakeet.experiment.book import BASE_JSON, Lever, base_record, write_results_md
 from finparakeet.experiment.general import evaluate_general_test
 
 
@@ -19,7 +19,7 @@ def main(cfg: DictConfig) -> None:
     if cfg.base_run:
         path = results / BASE_JSON
         previous = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-        ablations = {name: (a.run, a.command) for name, a in (cfg.base_ablations or {}).items()}
+        ablations = {name: Lever(a.run, a.command, a.get("note") or "") for name, a in (cfg.base_ablations or {}).items()}
         doc = base_record(cfg.base_run, cfg.base_command, previous, ablations)
         if cfg.base_test:
             run = Path(cfg.base_run)

@@ -44,7 +44,7 @@ def test_learning_curve_and_its_table():
 def test_base_record_keeps_the_ablation_curves(tmp_path):
     import json
 
-    from finparakeet.experiment.book import base_record
+    from finparakeet.experiment.book import Lever, base_record
 
     for name, wer in (("base", 0.8), ("ctc", 0.6)):
         (tmp_path / name).mkdir()
@@ -53,8 +53,9 @@ def test_base_record_keeps_the_ablation_curves(tmp_path):
             entry["val_wer_ctc"] = 0.9
         (tmp_path / name / "metrics.json").write_text(json.dumps([entry]))
     previous = {"test": {"command": "c", "groups": {}}}
-    doc = base_record(tmp_path / "base", "cmd", previous, {"ctc": (tmp_path / "ctc", "cmd model=x")})
+    doc = base_record(tmp_path / "base", "cmd", previous, {"ctc": Lever(tmp_path / "ctc", "cmd model=x", "Bucketed.")})
     assert doc["test"] == previous["test"] and doc["curve"][0]["val_wer"] == 0.8
     assert doc["ablations"]["ctc"]["curve"][0]["val_wer"] == 0.6
     assert "val_wer_ctc" not in doc["curve"][0]  # a plain TDT run has no CTC head
     assert "| 500 | 0.20 | 60.0 | 90.0 |" in render_base(doc)
+    assert "Lever **ctc** — `cmd model=x` (same data and seed). Bucketed." in render_base(doc)

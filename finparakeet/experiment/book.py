@@ -11,6 +11,7 @@ rendering of the committed JSON, so the two cannot drift apart. Each record name
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
@@ -18,7 +19,7 @@ from finparakeet.experiment.bench_book import read_bench_records, render_benchma
 from finparakeet.experiment.results import pct, render_markdown
 from finparakeet.lightning.history import read_metrics
 
-__all__ = ["BASE_JSON", "EXPERIMENT_JSON", "learning_curve", "base_record", "render_base", "render_results",
+__all__ = ["BASE_JSON", "EXPERIMENT_JSON", "Lever", "learning_curve", "base_record", "render_base", "render_results",
            "write_results_md"]
 
 BASE_JSON = "general_base.json"
@@ -38,16 +39,28 @@ def learning_curve(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
             if e.get("val_wer") is not None]
 
 
+@dataclass(frozen=True)
+class Lever:
+    """A run that changes one lever of the base: where it is, how it was trained, and what a reader must know
+    about its curve (``note``, e.g. a setting changed mid-run)."""
+
+    run: str | Path
+    command: str
+    note: str = ""
+
+
 def base_record(run_dir: str | Path, command: str, previous: Optional[Mapping[str, Any]] = None,
-                ablations: Optional[Mapping[str, tuple[str | Path, str]]] = None) -> dict[str, Any]:
+                ablations: Optional[Mapping[str, Lever]] = None) -> dict[str, Any]:
     """The general base's record: its learning curve read from ``run_dir``, other fields of ``previous`` kept;
-    ``ablations``: name -> (run dir, command) of runs that differ from the base by one lever, curves recorded too."""
+    ``ablations``: name -> :class:`Lever`, runs that differ from the base by one lever, curves recorded too."""
     doc = dict(previous or {})
     doc["command"] = command
     doc["curve"] = learning_curve(read_metrics(Path(run_dir) / "metrics.json"))
-    for name, (path, cmd) in (ablations or {}).items():
-        doc.setdefault("ablations", {})[name] = {"command": cmd,
-                                                 "curve": learning_curve(read_metrics(Path(path) / "metrics.json"))}
+    for name, lever in (ablations or {}).items():
+        entry = {"command": lever.command, "curve": learning_curve(read_metrics(Path(lever.run) / "metrics.json"))}
+        if lever.note:
+            entry["note"] = lever.note
+        doc.setdefault("ablations", {})[name] = entry
     return doc
 
 
@@ -63,10 +76,11 @@ def render_base(doc: Mapping[str, Any]) -> str:
     out += [f"| {p['step']} | {_num(p.get('cpu_hours'))} | {_num(p.get('wall_hours'))} | {pct(p.get('val_wer'))} | "
             f"{_num(p.get('val_loss'))} |" for p in doc.get("curve", [])]
     for name, ab in (doc.get("ablations") or {}).items():
-        out += ["", f"Lever **{name}** — `{ab['command']}` (same data and seed):", "",
+        note = f" {ab['note']}" if ab.get("note") else ""
+        out += ["", f"Lever **{name}** — `{ab['command']}` (same data and seed).{note}", "",
                 "| step | CPU hours | dev WER | dev WER of the CTC head |", "| ---: | ---: | ---: | ---: |"]
         out += [f"| {p['step']} | {_num(p.get('cpu_hours'))} | {pct(p.get('val_wer'))} | {pct(p.get('val_wer_ctc'))} |"
-                for p in ab["curve"]]
+                for p in ab["curve"]] or ["| – | – | – | – |"]  # started, not validated yet
     test = doc.get("test")
     if test:
         out += ["", f"Test split (`{test['command']}`):", "", "| voices | utterances | WER | CER |",
