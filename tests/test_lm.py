@@ -247,3 +247,35 @@ def test_an_lm_of_another_tokenizer_is_refused(world, model, tokenizer_dir, tmp_
     assert max(read_arpa_unigram_ids(arpa)) >= vocab  # the precondition of this check
     with pytest.raises(TokenizerMismatchError, match="outside the model's"):
         transcribe(cfg, model=model)
+
+
+@slow
+@needs_lmplz
+def test_validation_in_training_decodes_with_the_lm(world, world_lm, synth_dir, tmp_path):
+    """Two identical 1-step runs from the tiny model, one validating with a heavy LM: only the validation
+    transcripts differ (training never decodes here), and the saved .nemo names no LM file."""
+    import tarfile
+
+    import yaml
+
+    from conftest import run_train
+
+    def run(name: str, *lm: str) -> list[str]:
+        run_dir = tmp_path / name
+        proc = run_train(["+experiment=finance_calls", f"model.nemo_path={world.base_nemo}", "trainer=cpu",
+                          "trainer.max_steps=1", "trainer.val_check_interval=1", "trainer.enable_progress_bar=false",
+                          "trainer.log_every_n_steps=1000", "data.num_workers=0", "num_threads=1",
+                          f"data.train_cuts={synth_dir / 'train_cuts.jsonl.gz'}",
+                          f"data.validation_cuts={synth_dir / 'dev_cuts.jsonl.gz'}", f"hydra.run.dir={run_dir}", *lm])
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert ("validation decodes with the n-gram LM" in proc.stdout) == bool(lm)
+        with tarfile.open(run_dir / "artifacts" / "model.nemo") as tar:
+            member = next(m for m in tar.getmembers() if m.name.endswith("model_config.yaml"))
+            decoding = yaml.safe_load(tar.extractfile(member).read())["decoding"]
+        assert not decoding["greedy"].get("ngram_lm_model") and not decoding["beam"].get("ngram_lm_model")
+        preds = (run_dir / "reports").glob("epoch_*/predictions.jsonl")
+        return [json.loads(line)["pred_text"] for p in sorted(preds) for line in p.read_text().splitlines()]
+
+    plain = run("plain")
+    fused = run("fused", "lm=finance", f"lm.ngram_lm_model={world_lm}", "lm.ngram_lm_alpha=4.0")
+    assert plain and len(fused) == len(plain) and fused != plain
