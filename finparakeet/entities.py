@@ -19,7 +19,8 @@ TICKER = "TICKER"
 ORG = "ORG"
 PERIOD = "PERIOD"
 TERM = "TERM"
-FINANCE_CATEGORIES: tuple[str, ...] = (MONEY, PERCENT, BPS, CARDINAL, TICKER, ORG, PERIOD, TERM)
+PERSON = "PERSON"  # executives and analysts named on a call
+FINANCE_CATEGORIES: tuple[str, ...] = (MONEY, PERCENT, BPS, CARDINAL, TICKER, ORG, PERIOD, TERM, PERSON)
 
 # Where Earnings-21's NER types (spaCy/OntoNotes style) overlap ours. Spans imported from the Earnings-21 sidecar keep
 # their own type; this table only says which of our categories a type corresponds to, for side-by-side reports.
@@ -28,6 +29,7 @@ EARNINGS21_TO_FINANCE: dict[str, str] = {
     "PERCENT": PERCENT,
     "CARDINAL": CARDINAL,
     "ORG": ORG,
+    "PERSON": PERSON,
     "DATE": PERIOD,
     "YEAR": PERIOD,
 }

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from finparakeet.entities import ORG, TERM, TICKER
+from finparakeet.entities import ORG, PERSON, TERM, TICKER
 from finparakeet.lexicon import Lexicon, LexiconEntry, load_lexicon, spell_letters, spoken_problem
 
 # Share classes: two tickers, one company.
@@ -31,7 +31,8 @@ def test_sizes_meet_the_minimums(lex: Lexicon) -> None:
     assert kinds["index"] + kinds["etf"] + kinds["fund"] >= 50
     assert kinds["index"] >= 20 and kinds["etf"] >= 20 and kinds["fund"] >= 3
     assert kinds["term"] >= 200
-    assert {e.category for e in lex.entries} == {TICKER, ORG, TERM}
+    assert kinds["person"] >= 200  # the executives and analysts of synthetic calls
+    assert {e.category for e in lex.entries} == {TICKER, ORG, TERM, PERSON}
 
 
 def test_ids_are_unique_and_stable(lex: Lexicon) -> None:
@@ -194,3 +195,16 @@ def test_loader_errors_name_the_file_and_line(tmp_path: Path, kwargs: dict, wher
     with pytest.raises(ValueError) as err:
         load_lexicon(_write(tmp_path, **kwargs))
     assert f"{tmp_path / where}" in str(err.value) and what in str(err.value)
+
+
+def test_people_are_full_names_and_optional(lex: Lexicon, tmp_path: Path) -> None:
+    people = lex.by_kind("person")
+    assert all(e.category == PERSON and len(e.written.split()) == 2 and e.written.istitle() for e in people)
+    assert lex.by_id["person:" + people[0].written].spoken == (people[0].written,)  # read as written
+    from finparakeet.lexicon.loader import DATA_DIR
+    for name in ("companies.tsv", "funds.tsv", "terms.tsv"):  # a lexicon of one's own without people.tsv
+        shutil.copy(DATA_DIR / name, tmp_path / name)
+    assert not load_lexicon(tmp_path).by_kind("person")
+    (tmp_path / "people.tsv").write_text("written\tspoken\taliases\nJane Doe\tJane Doh\t\nJane Doe\t\t\n")
+    with pytest.raises(ValueError, match=r"people\.tsv:3: duplicate lexicon id 'person:Jane Doe'"):
+        load_lexicon(tmp_path)

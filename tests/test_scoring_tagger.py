@@ -85,6 +85,13 @@ def test_longest_match_wins(tagger):
     assert tags(tagger, "the 10-K filing") == [("TERM", "10-K")]  # not CARDINAL "10"
 
 
+def test_people_of_the_shipped_lexicon_are_tagged_when_capitalised():
+    shipped = FinanceTagger()
+    assert tags(shipped, "Thank you, Timothy King, and good morning.") == [("PERSON", "Timothy King")]
+    assert tags(shipped, "timothy king") == []  # a name is written with capitals, as a company is
+    assert tags(shipped, "Timothy spoke") == []  # a first name alone is not the person
+
+
 def test_tokens_inside_words_do_not_match(tagger):
     assert tags(tagger, "NVDAX and AAPLE and v2.5 and Q5") == []
 

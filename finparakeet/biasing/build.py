@@ -2,8 +2,8 @@
 
 Sources, any combination:
 
-- the lexicon: written forms (optionally aliases) of the selected ``kinds`` (ticker, company, index, etf, fund, term)
-  and/or ``categories`` (TICKER, ORG, TERM) — the forms Parakeet writes ("S&P 500", "JPMorgan Chase", "EBITDA");
+- the lexicon: written forms (optionally aliases) of the selected ``kinds`` (ticker, company, index, etf, fund, term,
+  person) and/or ``categories`` (TICKER, ORG, TERM, PERSON) — the forms Parakeet writes ("S&P 500", "EBITDA");
 - phrase files (``lists``), e.g. Earnings-21's ``oracle_list.txt``, re-cased by ``recase``;
 - transcripts (NeMo manifests or Lhotse cuts): each utterance's entity spans as written in its text (the manifest's
   ``entities``, or the finance tagger's when a row has none), of the selected ``entity_categories``, plus any
@@ -43,12 +43,12 @@ FILES = "lists"
 class BiasListConfig:
     lexicon: bool = True
     kinds: Sequence[str] | None = None  # lexicon kinds; None: all
-    categories: Sequence[str] | None = None  # lexicon categories (TICKER, ORG, TERM); None: all
+    categories: Sequence[str] | None = None  # lexicon categories (TICKER, ORG, TERM, PERSON); None: all
     aliases: bool = False  # also the aliases ("Apple Inc.", "Standard & Poor's 500")
     lists: Sequence[str] = ()  # phrase files to merge
     recase: str = "auto"  # for the phrase files: none | title | auto (see finparakeet.biasing.recase)
     transcripts: Sequence[str] = ()  # NeMo manifests or Lhotse cuts files
-    entity_categories: Sequence[str] | None = ("TICKER", "ORG", "TERM")  # None: every category
+    entity_categories: Sequence[str] | None = ("TICKER", "ORG", "TERM", "PERSON")  # None: every category
     tag_missing: bool = True  # tag texts that come without entities with the finance tagger
     per_utterance_fields: Sequence[str] = PER_UTTERANCE_FIELDS
     min_count: int = 1  # for phrases found only in transcripts

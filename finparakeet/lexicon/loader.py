@@ -8,6 +8,7 @@ alternatives are separated by ``|``; the first spoken form is the default a synt
 - ``funds.tsv``: ``written  kind  spoken  aliases  ticker``  (kind: index | etf | fund; a fund's ticker also gets a
   ``ticker:`` entry, read as letters)
 - ``terms.tsv``: ``written  spoken  expansion``
+- ``people.tsv``: ``written  spoken  aliases`` (PERSON: the executives and analysts of synthetic calls; made-up names)
 
 Written forms are what Parakeet writes (cased, with symbols: "S&P 500", "10-K", "JPMorgan Chase"); ``aliases`` are
 other written forms of the same thing. Every spoken form is a reading of the written form (never of an alias), as
@@ -26,13 +27,14 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
-from finparakeet.entities import ORG, TERM, TICKER
+from finparakeet.entities import ORG, PERSON, TERM, TICKER
 
 DATA_DIR = Path(str(resources.files("finparakeet.lexicon") / "data"))
 
 COMPANY_COLUMNS = ("ticker", "company", "spoken_ticker", "spoken_company", "aliases", "sector")
 FUND_COLUMNS = ("written", "kind", "spoken", "aliases", "ticker")
 TERM_COLUMNS = ("written", "spoken", "expansion")
+PEOPLE_COLUMNS = ("written", "spoken", "aliases")
 FUND_KINDS = ("index", "etf", "fund")
 
 _TICKER = re.compile(r"[A-Z][A-Z0-9]*(?:\.[A-Z])?")  # "NVDA", "BRK.B"
@@ -44,10 +46,10 @@ _DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "
 class LexiconEntry:
     """One finance term as Parakeet writes it (``written``) and the ways people say it (``spoken``)."""
 
-    id: str  # stable and unique: "ticker:NVDA", "company:NVDA", "index:S&P 500", "term:EBITDA"
+    id: str  # stable and unique: "ticker:NVDA", "company:NVDA", "index:S&P 500", "term:EBITDA", "person:Jane Doe"
     written: str
-    category: str  # TICKER | ORG | TERM
-    kind: str  # ticker | company | index | etf | fund | term
+    category: str  # TICKER | ORG | TERM | PERSON
+    kind: str  # ticker | company | index | etf | fund | term | person
     spoken: tuple[str, ...]
     aliases: tuple[str, ...] = ()  # other written forms of the same thing
     ticker: str | None = None  # links a company, its ticker and an ETF's ticker
@@ -195,4 +197,9 @@ def load_lexicon(data_dir: str | Path | None = None) -> Lexicon:
     for n, r in _read_tsv(path, TERM_COLUMNS):
         add(LexiconEntry(f"term:{r['written']}", r["written"], TERM, "term", _alts(r["spoken"]) or (r["written"],),
                          expansion=r["expansion"] or None), f"{path}:{n}")
+    path = d / "people.tsv"
+    if path.is_file():  # optional: a lexicon of one's own may name no people
+        for n, r in _read_tsv(path, PEOPLE_COLUMNS):
+            add(LexiconEntry(f"person:{r['written']}", r["written"], PERSON, "person",
+                             _alts(r["spoken"]) or (r["written"],), _alts(r["aliases"])), f"{path}:{n}")
     return Lexicon(tuple(entries))

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 from typing import Mapping
 
-from finparakeet.entities import ORG, TERM, TICKER
+from finparakeet.entities import ORG, PERSON, TERM, TICKER
 from finparakeet.lexicon import Lexicon, LexiconEntry
 
 __all__ = ["SLOT_KINDS", "LexiconPools", "slot_key"]
@@ -23,6 +23,7 @@ SLOT_KINDS: dict[str, tuple[str, ...]] = {
     f"{ORG}:fund": ("etf", "fund"),
     ORG: ("company", "index", "etf", "fund"),
     TERM: ("term",),
+    PERSON: ("person",),
 }
 
 
