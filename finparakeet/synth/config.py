@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from finparakeet.synth.augment import AugmentConfig
+from finparakeet.synth.calls import CallConfig
 from finparakeet.synth.general import GeneralConfig
 from finparakeet.synth.text import TextConfig
 from finparakeet.synth.tts import TTSConfig
@@ -46,6 +47,7 @@ class SynthConfig:
     tts: TTSConfig = field(default_factory=TTSConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     splits: SplitConfig = field(default_factory=SplitConfig)
+    calls: CallConfig = field(default_factory=CallConfig)
 
     def __post_init__(self) -> None:
         if self.corpus not in CORPORA:

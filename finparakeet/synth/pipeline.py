@@ -26,6 +26,7 @@ from finparakeet.data.nemo_manifest import cuts_to_nemo_manifest, row_to_cut
 from finparakeet.entities import EntitySpan
 from finparakeet.lexicon import Lexicon, load_lexicon
 from finparakeet.synth.augment import AugmentSpec, add_noise, choose_augmentation, sox_effects
+from finparakeet.synth.calls import Call, call_pools, group_into_calls, plan_call
 from finparakeet.synth.config import SynthConfig
 from finparakeet.synth.general import load_general_sentences
 from finparakeet.synth.pools import LexiconPools
@@ -34,10 +35,11 @@ from finparakeet.synth.text import FinanceTextGenerator, Utterance
 from finparakeet.synth.tts import TTSConfig, Voice, check_tools, choose_voice, synthesize
 from finparakeet.synth.verbalize import verbalize
 
-__all__ = ["SPLITS", "UtteranceSpec", "Plan", "split_counts", "plan_utterances", "render", "synthesize_corpus",
+__all__ = ["SPLITS", "CALLS_FILE", "UtteranceSpec", "Plan", "split_counts", "plan_utterances", "render", "synthesize_corpus",
            "unseen_share", "write_cuts"]
 
 SPLITS = ("train", "dev", "test")
+CALLS_FILE = "calls.jsonl"  # one call's metadata per line (calls.enabled)
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,14 @@ class UtteranceSpec:
     utterance: Utterance
     voice: Voice
     augment: AugmentSpec
+    call_id: str | None = None  # the call it belongs to (calls.enabled)
 
 
 @dataclass(frozen=True)
 class Plan:
     specs: tuple[UtteranceSpec, ...]
     heldout_ids: frozenset[str]
+    calls: tuple[Call, ...] = ()
 
 
 def _rng(seed: int, purpose: str, index: int | str = "") -> random.Random:
@@ -106,8 +110,8 @@ def plan_utterances(cfg: SynthConfig, lexicon: Lexicon | None = None) -> Plan:
     gen: FinanceTextGenerator | None = None
     heldout: frozenset[str] = frozenset()
     if "finance" in kinds:
-        pools = LexiconPools.build(lexicon or load_lexicon(cfg.lexicon_dir), cfg.splits.heldout_fraction,
-                                   _rng(seed, "heldout"))
+        lexicon = lexicon or load_lexicon(cfg.lexicon_dir)
+        pools = LexiconPools.build(lexicon, cfg.splits.heldout_fraction, _rng(seed, "heldout"))
         gen = FinanceTextGenerator(load_templates(cfg.templates_path), pools, cfg.text)
         heldout = pools.heldout_ids
     general_pool: dict[str, list[str]] = {}
@@ -133,17 +137,33 @@ def plan_utterances(cfg: SynthConfig, lexicon: Lexicon | None = None) -> Plan:
     # Train first: what train uses decides what counts as unseen in dev and test.
     train_ids: set[str] = set()
     test_counts = [0, 0]  # test entities so far: from unseen lexicon entries, all
+    calls: list[Call] = []
+    call_of: dict[int, Call] = {}
+    unseen_prob = {"train": 0.0, "dev": cfg.splits.dev_unseen_prob, "test": cfg.splits.test_unseen_prob}
     for split in SPLITS:
-        for i in (i for i, s in enumerate(splits) if s == split and kinds[i] == "finance"):
+        finance = [i for i, s in enumerate(splits) if s == split and kinds[i] == "finance"]
+        if cfg.calls.enabled and finance:
+            assert gen is not None and lexicon is not None
+            for j, group in enumerate(group_into_calls(finance, cfg.calls, _rng(seed, "calls", split))):
+                call = plan_call(f"{cfg.corpus}-{seed}-{split}-call{j:04d}", split, gen.pools, lexicon.by_ticker,
+                                 cfg.calls, _rng(seed, "call", f"{split}/{j}"), unseen_prob[split])
+                calls.append(call)
+                call_of.update((i, call) for i in group)
+        call_gens: dict[str, FinanceTextGenerator] = {}
+        for i in finance:
             assert gen is not None
+            call = call_of.get(i)
+            # A call is an earnings call from start to end: its own entities, no call-centre lines.
+            g = gen if call is None else call_gens.setdefault(call.id, replace(
+                gen, pools=call_pools(gen.pools, call), config=replace(gen.config, callcentre_share=0.0)))
             rng = _rng(seed, "text", i)
             if split == "train":
-                u = gen.generate(rng, 0.0)
+                u = g.generate(rng, 0.0)
                 train_ids.update(e.source for e in u.entities if e.source and not e.source.startswith("pattern:"))
             elif split == "dev":
-                u = gen.generate(rng, cfg.splits.dev_unseen_prob)
+                u = g.generate(rng, cfg.splits.dev_unseen_prob)
             else:
-                u = _test_utterance(gen, rng, cfg, train_ids, test_counts)
+                u = _test_utterance(g, rng, cfg, train_ids, test_counts)
                 test_counts[0] += sum(_lexicon_unseen(e, train_ids) for e in u.entities)
                 test_counts[1] += len(u.entities)
             texts[i] = u
@@ -153,10 +173,10 @@ def plan_utterances(cfg: SynthConfig, lexicon: Lexicon | None = None) -> Plan:
         assert u is not None
         specs.append(UtteranceSpec(
             id=f"{cfg.corpus}-{seed}-{i:06d}", index=i, split=split, corpus=kind,
-            utterance=_with_seen(u, train_ids),
+            utterance=_with_seen(u, train_ids), call_id=call_of[i].id if i in call_of else None,
             voice=_voice(cfg, split, _rng(seed, "voice", i)),
             augment=choose_augmentation(cfg.augment, _rng(seed, "augment", i))))
-    return Plan(tuple(specs), heldout)
+    return Plan(tuple(specs), heldout, tuple(calls))
 
 
 def _voice(cfg: SynthConfig, split: str, rng: random.Random) -> Voice:
@@ -198,6 +218,8 @@ def _to_cut(spec: UtteranceSpec, rec: Recording) -> MonoCut:
                            "language": "en", "entities": [e.to_dict() for e in u.entities], "spoken": u.spoken,
                            "voice": spec.voice.to_dict(), "augmentation": spec.augment.to_dict(),
                            "split": spec.split, "corpus": spec.corpus}
+    if spec.call_id:
+        row["call_id"] = spec.call_id
     return row_to_cut(row, recording=rec, cut_id=spec.id)
 
 
@@ -247,13 +269,14 @@ def _summary(cfg: SynthConfig, plan: Plan, cuts: dict[str, list[MonoCut]]) -> di
         "unseen_entities": unseen,
         "test_entities": len(test_ents),
         "heldout_lexicon_entries": len(plan.heldout_ids),
+        "calls": {sp: sum(c.split == sp for c in plan.calls) for sp in SPLITS} if plan.calls else None,
         "config": cfg.to_dict(),
     }
 
 
 def synthesize_corpus(cfg: SynthConfig, lexicon: Lexicon | None = None) -> dict[str, Any]:
     """Plan, render and write ``cfg.output_dir``: audio/, {train,dev,test}_cuts.jsonl.gz, {..}_manifest.json,
-    summary.json. Returns the summary."""
+    summary.json (and calls.jsonl with calls.enabled). Returns the summary."""
     check_tools(cfg.tts)
     out = Path(cfg.output_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -265,6 +288,9 @@ def synthesize_corpus(cfg: SynthConfig, lexicon: Lexicon | None = None) -> dict[
     for split in SPLITS:
         write_cuts(cuts[split], out / f"{split}_cuts.jsonl.gz")
         cuts_to_nemo_manifest(cuts[split], out / f"{split}_manifest.json")
+    if plan.calls:  # what a call-prep sheet knows: recipes/build_bias_list.py builds per-call lists from it
+        (out / CALLS_FILE).write_text("".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in plan.calls),
+                                      encoding="utf-8")
     summary = _summary(cfg, plan, cuts)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return summary

@@ -1,0 +1,91 @@
+"""Calls: finance utterances grouped into earnings calls that name one company's people, ticker and peers."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+
+import pytest
+
+from finparakeet.synth import SynthConfig, from_dict
+from finparakeet.synth.calls import CallConfig, group_into_calls
+from finparakeet.synth.pipeline import CALLS_FILE, plan_utterances
+
+LEXICON_KINDS = ("company", "ticker", "person")
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return plan_utterances(from_dict(SynthConfig, {"num_utterances": 400, "seed": 5, "calls": {"enabled": True}}))
+
+
+def test_groups_are_consecutive_runs_within_the_size_range():
+    idx = list(range(100))
+    groups = group_into_calls(idx, CallConfig(utterances=(10, 15)), random.Random(0))
+    assert [i for g in groups for i in g] == idx
+    assert all(10 <= len(g) <= 15 + 9 for g in groups) and all(10 <= len(g) for g in groups)
+    with pytest.raises(ValueError, match="calls.utterances"):
+        group_into_calls(idx, CallConfig(utterances=(5, 2)), random.Random(0))
+
+
+def test_every_finance_utterance_is_in_one_call_of_its_split(plan):
+    calls = {c.id: c for c in plan.calls}
+    assert all(s.call_id in calls and calls[s.call_id].split == s.split for s in plan.specs)
+    assert set(Counter(c.split for c in plan.calls)) == {"train", "dev", "test"}
+    sizes = Counter(s.call_id for s in plan.specs)
+    assert min(sizes.values()) >= 10
+
+
+def test_a_call_names_only_its_own_company_peers_and_people(plan):
+    calls = {c.id: c for c in plan.calls}
+    named = 0
+    for s in plan.specs:
+        c = calls[s.call_id]
+        own = {e.id for e in (c.company, *c.peers, *c.people, *c.peer_tickers) if e is not None}
+        own |= {c.ticker.id} if c.ticker else set()
+        for e in s.utterance.entities:
+            if e.source and e.source.split(":")[0] in LEXICON_KINDS:
+                named += 1
+                assert e.source in own, (s.call_id, e.text)
+    assert named > 50
+    people = [e for s in plan.specs for e in s.utterance.entities if e.category == "PERSON"]
+    assert people and all(e.source.startswith("person:") for e in people)
+
+
+def test_calls_keep_held_out_entities_out_of_train(plan):
+    train = [c for c in plan.calls if c.split == "train"]
+    for c in train:
+        assert not {e.id for e in (c.company, *c.peers, *c.people)} & plan.heldout_ids
+    test_entities = [e for s in plan.specs if s.split == "test" for e in s.utterance.entities]
+    assert any(e.seen is False for e in test_entities)  # test calls still hold unseen entities
+
+
+def test_metadata_is_what_a_call_prep_sheet_knows(plan):
+    d = plan.calls[0].to_dict()
+    assert set(d) == {"id", "split", "company", "ticker", "sector", "executives", "analysts", "peers"}
+    assert d["executives"] and all({"name", "role"} == set(x) for x in d["executives"])
+    assert all(p["ticker"] for p in d["peers"]) and d["ticker"]
+
+
+def test_calls_are_off_by_default():
+    cfg = from_dict(SynthConfig, {"num_utterances": 60, "seed": 5})
+    assert cfg.calls.enabled is False and not plan_utterances(cfg).calls
+
+
+@pytest.mark.slow
+def test_synthesised_calls_write_metadata_and_call_ids(tmp_path):
+    from finparakeet.data.manifests import load_cuts
+    from finparakeet.synth import synthesize_corpus
+
+    cfg = from_dict(SynthConfig, {"output_dir": str(tmp_path), "num_utterances": 30, "seed": 2, "num_workers": 2,
+                                  "progress": False, "calls": {"enabled": True, "utterances": [5, 8]},
+                                  "splits": {"train": 0.6, "dev": 0.2, "test": 0.2}})
+    summary = synthesize_corpus(cfg)
+    calls = [json.loads(x) for x in (tmp_path / CALLS_FILE).read_text().splitlines()]
+    assert sum(summary["calls"].values()) == len(calls) >= 3
+    cuts = list(load_cuts(tmp_path / "test_cuts.jsonl.gz"))
+    ids = {c["id"] for c in calls if c["split"] == "test"}
+    assert cuts and all(c.supervisions[0].custom["call_id"] in ids for c in cuts)
+    rows = [json.loads(x) for x in (tmp_path / "test_manifest.json").read_text().splitlines()]
+    assert all(r["call_id"] in ids for r in rows)  # the NeMo manifest keeps it too
