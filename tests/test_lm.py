@@ -158,6 +158,14 @@ def test_a_strategy_without_fusion_is_refused_before_any_model_loads(tmp_path):
         transcribe({"model_path": "m.nemo", "dataset_manifest": "x.json", "lm": {"ngram_lm_model": "no.arpa"}})
     with pytest.raises(ValueError, match="unknown lm key"):
         transcribe({"model_path": "m.nemo", "dataset_manifest": "x.json", "lm": {"alpha": 1.0}})
+    # the recipe: lm=finance names the key it needs (a merge would otherwise keep none's null and decode without)
+    run = subprocess.run([sys.executable, "recipes/transcribe.py", "model_path=m.nemo", "dataset_manifest=x.json",
+                          "lm=finance"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0 and "lm.ngram_lm_model=" in run.stderr and "Traceback" not in run.stderr
+    run = subprocess.run([sys.executable, "recipes/transcribe.py", "model_path=m.nemo", "dataset_manifest=x.json",
+                          "lm=finance", f"lm.ngram_lm_model={arpa}", "rnnt_decoding.strategy=greedy"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0 and "greedy_batch, malsd_batch" in run.stderr
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,11 @@ def _cfg(cfg: Mapping[str, Any] | DictConfig) -> DictConfig:
     base.pop("hydra", None)
     base.pop("defaults", None)
     base.lm = OmegaConf.load(CONF_DIR / "lm" / "none.yaml")  # the lm group's default (Hydra composes it in the recipe)
-    merged = OmegaConf.merge(base, cfg if OmegaConf.is_config(cfg) else OmegaConf.create(dict(cfg)))
+    given = cfg if OmegaConf.is_config(cfg) else OmegaConf.create(dict(cfg))
+    if "lm" in given and OmegaConf.is_config(given.lm) and OmegaConf.is_missing(given.lm, "ngram_lm_model"):
+        # checked before merging: a merge keeps the default's null under a missing value, decoding with no LM
+        raise ValueError("lm=finance needs lm.ngram_lm_model=<an ARPA file from recipes/build_lm.py>")
+    merged = OmegaConf.merge(base, given)
     for group in ("boosting", "lm"):
         unknown = sorted(set(merged[group]) - set(base[group]))
         if unknown:  # e.g. boosting's old `alpha`: ignoring it would decode with another weight than asked for
