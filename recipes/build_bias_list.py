@@ -4,6 +4,8 @@
     python recipes/build_bias_list.py output=bias/finance.txt lexicon.kinds='[company,term]'
     python recipes/build_bias_list.py output=bias/e21.txt lexicon.enabled=false \
         lists='[../shared/earnings21/bias_lists/oracle_list.txt]'
+    python recipes/build_bias_list.py output=bias/calls.txt lexicon.enabled=false calls='[data/x/calls.jsonl]' \
+        per_call_output=data/x/test_with_call_lists.json per_call_transcripts=data/x/test_manifest.json
 """
 
 import json
@@ -14,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from finparakeet.biasing import BiasListConfig, EmptyBiasListError, build_bias_list, write_bias_list
 from finparakeet.biasing.build import write_per_utterance_lists
+from finparakeet.biasing.calls import read_calls, write_call_lists
 from finparakeet.data.rejects import write_rejects
 
 
@@ -26,7 +29,8 @@ def main(cfg: DictConfig) -> None:
     config = BiasListConfig(
         lexicon=cfg.lexicon.enabled, kinds=_list(cfg.lexicon.kinds), categories=_list(cfg.lexicon.categories),
         aliases=cfg.lexicon.aliases, lists=_list(cfg.lists) or (), recase=cfg.recase,
-        transcripts=_list(cfg.transcripts) or (), entity_categories=_list(cfg.entity_categories),
+        transcripts=_list(cfg.transcripts) or (), calls=_list(cfg.calls) or (),
+        entity_categories=_list(cfg.entity_categories),
         tag_missing=cfg.tag_missing, per_utterance_fields=_list(cfg.per_utterance_fields) or (),
         min_count=cfg.min_count, require_in_transcripts=cfg.require_in_transcripts, max_size=cfg.max_size,
         min_chars=cfg.min_chars)
@@ -46,6 +50,15 @@ def main(cfg: DictConfig) -> None:
         n = write_per_utterance_lists(config.transcripts[0], cfg.per_utterance_output, config,
                                       restrict_to=bias.phrases)
         print(f"-> {cfg.per_utterance_output} ({n} utterances with their own list in `key_phrases`)")
+    if cfg.per_call_output:  # lists from the calls' metadata only, never from their transcripts
+        if not cfg.per_call_transcripts or len(config.calls) != 1:
+            sys.exit("build_bias_list: per_call_output needs per_call_transcripts=<manifest or cuts> and exactly "
+                     "one calls file")
+        try:
+            n = write_call_lists(cfg.per_call_transcripts, read_calls(config.calls[0]), cfg.per_call_output)
+        except (FileNotFoundError, ValueError) as e:
+            sys.exit(f"build_bias_list: {e}")
+        print(f"-> {cfg.per_call_output} ({n} utterances with their call's list in `bias_list`)")
 
 
 if __name__ == "__main__":

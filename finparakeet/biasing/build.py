@@ -7,7 +7,9 @@ Sources, any combination:
 - phrase files (``lists``), e.g. Earnings-21's ``oracle_list.txt``, re-cased by ``recase``;
 - transcripts (NeMo manifests or Lhotse cuts): each utterance's entity spans as written in its text (the manifest's
   ``entities``, or the finance tagger's when a row has none), of the selected ``entity_categories``, plus any
-  per-utterance list a row carries (``key_phrases`` / ``bias_list``).
+  per-utterance list a row carries (``key_phrases`` / ``bias_list``);
+- calls' metadata (``calls``: ``calls.jsonl`` files, see ``finparakeet.biasing.calls``): each call's company, ticker,
+  people and peers.
 
 Every candidate phrase is counted in the transcripts (entity spans and per-utterance lists, exact text). Phrases found
 only in transcripts need ``min_count``; lexicon and file phrases are kept regardless unless
@@ -25,6 +27,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from finparakeet.biasing.phrases import (PER_UTTERANCE_FIELDS, EmptyBiasListError, clean_phrases, read_key_phrases,
                                          row_phrases, write_key_phrases)
+from finparakeet.biasing.calls import call_phrases, read_calls
 from finparakeet.biasing.recase import CaseIndex, warn_word_tickers
 from finparakeet.data.rejects import InvalidCut, Reject
 from finparakeet.data.rows import detect_format, read_rows, row_entities, string_field
@@ -37,6 +40,7 @@ logger = logging.getLogger(__name__)
 LEXICON = "lexicon"
 TRANSCRIPTS = "transcripts"
 FILES = "lists"
+CALLS = "calls"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class BiasListConfig:
     lists: Sequence[str] = ()  # phrase files to merge
     recase: str = "auto"  # for the phrase files: none | title | auto (see finparakeet.biasing.recase)
     transcripts: Sequence[str] = ()  # NeMo manifests or Lhotse cuts files
+    calls: Sequence[str] = ()  # calls.jsonl files: every call's metadata phrases
     entity_categories: Sequence[str] | None = ("TICKER", "ORG", "TERM", "PERSON")  # None: every category
     tag_missing: bool = True  # tag texts that come without entities with the finance tagger
     per_utterance_fields: Sequence[str] = PER_UTTERANCE_FIELDS
@@ -202,6 +207,8 @@ def build_bias_list(cfg: BiasListConfig = BiasListConfig(), lexicon=None) -> Bia
         index = CaseIndex.from_lexicon(lexicon) if cfg.recase == "auto" else None
         for path in cfg.lists:
             add(read_key_phrases(path, recase=cfg.recase, case_index=index), FILES)
+    for path in cfg.calls:
+        add((p for call in read_calls(path).values() for p in call_phrases(call)), CALLS)
     counts, rejects = count_transcript_phrases(cfg.transcripts, cfg) if cfg.transcripts else (Counter(), [])
     add(counts, TRANSCRIPTS)
 
@@ -217,7 +224,7 @@ def build_bias_list(cfg: BiasListConfig = BiasListConfig(), lexicon=None) -> Bia
     if cfg.max_size is not None:
         phrases = phrases[: cfg.max_size]
     if not phrases:
-        what = [s for s, on in ((LEXICON, cfg.lexicon), (FILES, bool(cfg.lists)),
+        what = [s for s, on in ((LEXICON, cfg.lexicon), (FILES, bool(cfg.lists)), (CALLS, bool(cfg.calls)),
                                 (TRANSCRIPTS, bool(cfg.transcripts))) if on]
         raise EmptyBiasListError(
             f"the bias list is empty (sources: {what or 'none'}; min_count={cfg.min_count}, "

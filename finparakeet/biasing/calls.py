@@ -1,0 +1,103 @@
+"""Per-call bias lists from what is known before a call: its metadata, never its transcript.
+
+A call's metadata (``calls.jsonl`` from ``finparakeet.synth`` with ``calls.enabled``, or one's own prep sheets in the
+same form) names the company, its ticker, the executives and analysts, and the peers:
+
+    {"id": "...", "company": "Apple", "ticker": "AAPL", "executives": [{"name": "Jane Doe", "role": "..."}],
+     "analysts": ["John Roe"], "peers": [{"company": "Microsoft", "ticker": "MSFT"}]}
+
+:func:`call_phrases` turns one into a bias list; :func:`write_call_lists` copies a manifest (or cuts file) with each
+utterance's call list in ``bias_list``, the row field NeMo's per-stream biasing reads in ``recipes/transcribe.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from finparakeet.biasing.phrases import clean_phrases
+from finparakeet.data.rejects import Reject
+from finparakeet.data.rows import detect_format, read_rows
+
+__all__ = ["CALL_FIELD", "read_calls", "call_phrases", "write_call_lists"]
+
+CALL_FIELD = "call_id"  # the row (or supervision custom) field naming an utterance's call
+
+
+def read_calls(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Call id -> metadata, from a JSON-lines file; ``ValueError`` names the file and line of a bad record."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"calls file {path} does not exist (synthesise with calls.enabled=true, or write one "
+                                "call's metadata per line)")
+    calls: dict[str, dict[str, Any]] = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            call = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}:{n}: not JSON ({e.msg})") from None
+        if not isinstance(call, dict) or not isinstance(call.get("id"), str) or not isinstance(call.get("company"), str):
+            raise ValueError(f"{path}:{n}: a call needs a string `id` and `company`")
+        if call["id"] in calls:
+            raise ValueError(f"{path}:{n}: call id {call['id']!r} repeated")
+        calls[call["id"]] = call
+    return calls
+
+
+def call_phrases(call: Mapping[str, Any]) -> list[str]:
+    """The call's company and ticker, its executives and analysts, its peers and their tickers, in that order."""
+    people = [p["name"] if isinstance(p, Mapping) else p for p in (*call.get("executives", ()),
+                                                                    *call.get("analysts", ()))]
+    peers = [x for p in call.get("peers", ()) for x in (p.get("company"), p.get("ticker"))]
+    return clean_phrases(x for x in (call.get("company"), call.get("ticker"), *people, *peers) if x)
+
+
+def write_call_lists(transcripts: str | Path, calls: Mapping[str, Mapping[str, Any]], output: str | Path,
+                     field_name: str = "bias_list") -> int:
+    """Copy ``transcripts`` with each utterance's call list in ``field_name``; rows without a call get none, a row
+    naming an unknown call is an error (file, line, id). Returns the number of utterances given a list."""
+    transcripts, output = Path(transcripts), Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    lists = {cid: call_phrases(c) for cid, c in calls.items()}
+
+    def list_of(call_id: Any, where: str) -> list[str] | None:
+        if call_id is None:
+            return None
+        if call_id not in lists:
+            raise ValueError(f"{where}: {CALL_FIELD} {call_id!r} is not in the calls file")
+        return lists[call_id]
+
+    n = 0
+    if detect_format(transcripts, default="nemo") == "nemo":
+        with open(output, "w", encoding="utf-8") as out:
+            for item in read_rows(transcripts):
+                if isinstance(item, Reject):
+                    continue  # not a row: not copied
+                row = item.fields
+                phrases = list_of(row.get(CALL_FIELD), f"{transcripts}:{item.line}")
+                if phrases:
+                    row, n = {**row, field_name: phrases}, n + 1
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return n
+    from lhotse.utils import fastcopy  # Lhotse only for a cuts file
+
+    from finparakeet.data.manifests import load_cuts, save_cuts
+
+    def with_lists(cuts):
+        nonlocal n
+        for cut in cuts:
+            sups = []
+            for sup in cut.supervisions:
+                custom = sup.custom or {}
+                phrases = list_of(custom.get(CALL_FIELD), f"{transcripts}: cut {cut.id}")
+                if phrases:
+                    n += 1
+                    sup = fastcopy(sup, custom={**custom, field_name: phrases})
+                sups.append(sup)
+            yield fastcopy(cut, supervisions=sups)
+
+    save_cuts(with_lists(load_cuts(transcripts, lazy=True)), output)
+    return n
