@@ -7,10 +7,11 @@ import random
 from collections import Counter
 
 import pytest
+import soundfile as sf
 
 from finparakeet.synth import SynthConfig, from_dict
 from finparakeet.synth.calls import CallConfig, group_into_calls
-from finparakeet.synth.pipeline import CALLS_FILE, plan_utterances
+from finparakeet.synth.pipeline import CALL_RECORDINGS_MANIFEST, CALLS_FILE, plan_utterances
 
 LEXICON_KINDS = ("company", "ticker", "person")
 
@@ -79,7 +80,8 @@ def test_synthesised_calls_write_metadata_and_call_ids(tmp_path):
     from finparakeet.synth import synthesize_corpus
 
     cfg = from_dict(SynthConfig, {"output_dir": str(tmp_path), "num_utterances": 30, "seed": 2, "num_workers": 2,
-                                  "progress": False, "calls": {"enabled": True, "utterances": [5, 8]},
+                                  "progress": False,
+                                  "calls": {"enabled": True, "utterances": [5, 8], "recordings": True},
                                   "splits": {"train": 0.6, "dev": 0.2, "test": 0.2}})
     summary = synthesize_corpus(cfg)
     calls = [json.loads(x) for x in (tmp_path / CALLS_FILE).read_text().splitlines()]
@@ -89,3 +91,14 @@ def test_synthesised_calls_write_metadata_and_call_ids(tmp_path):
     assert cuts and all(c.supervisions[0].custom["call_id"] in ids for c in cuts)
     rows = [json.loads(x) for x in (tmp_path / "test_manifest.json").read_text().splitlines()]
     assert all(r["call_id"] in ids for r in rows)  # the NeMo manifest keeps it too
+    # each test call as one recording: audio, text and entity spans joined in order
+    long = [json.loads(x) for x in (tmp_path / CALL_RECORDINGS_MANIFEST).read_text().splitlines()]
+    assert {r["call_id"] for r in long} == ids and summary["call_recordings"]["count"] == len(long)
+    by_id = {r["audio_filepath"].rsplit("/", 1)[1][:-4]: r for r in rows}
+    for r in long:
+        parts = [by_id[u] for u in r["utterances"]]
+        assert r["text"] == " ".join(p["text"] for p in parts)
+        assert r["duration"] == pytest.approx(sum(p["duration"] for p in parts) + 0.4 * (len(parts) - 1), abs=0.01)
+        assert sf.info(r["audio_filepath"]).duration == pytest.approx(r["duration"], abs=0.001)
+        assert len(r["entities"]) == sum(len(p["entities"]) for p in parts)
+        assert all(r["text"][e["start"]:e["end"]] == e["text"] for e in r["entities"])

@@ -30,6 +30,8 @@ class CallConfig:
     executives: tuple[int, int] = (1, 2)  # named company speakers per call
     analysts: tuple[int, int] = (1, 2)  # named analysts who ask questions
     peers: tuple[int, int] = (2, 3)  # other companies of the sector the call may mention
+    recordings: bool = False  # also write each test call as one recording (test_calls/, test_calls_manifest.json)
+    pause_s: float = 0.4  # silence between utterances in those recordings
 
 
 @dataclass(frozen=True)

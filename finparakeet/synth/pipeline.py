@@ -22,12 +22,13 @@ import soundfile as sf
 from lhotse import CutSet, MonoCut, Recording
 from tqdm.auto import tqdm
 
-from finparakeet.data.nemo_manifest import cuts_to_nemo_manifest, row_to_cut
+from finparakeet.data.nemo_manifest import cuts_to_nemo_manifest, row_to_cut, write_nemo_manifest
 from finparakeet.entities import EntitySpan
 from finparakeet.lexicon import Lexicon, load_lexicon
 from finparakeet.synth.augment import AugmentSpec, add_noise, choose_augmentation, sox_effects
 from finparakeet.synth.calls import Call, call_pools, group_into_calls, plan_call
 from finparakeet.synth.config import SynthConfig
+from finparakeet.synth.recordings import write_call_recordings
 from finparakeet.synth.general import load_general_sentences
 from finparakeet.synth.pools import LexiconPools
 from finparakeet.synth.templates import load_templates
@@ -35,11 +36,12 @@ from finparakeet.synth.text import FinanceTextGenerator, Utterance
 from finparakeet.synth.tts import TTSConfig, Voice, check_tools, choose_voice, synthesize
 from finparakeet.synth.verbalize import verbalize
 
-__all__ = ["SPLITS", "CALLS_FILE", "UtteranceSpec", "Plan", "split_counts", "plan_utterances", "render", "synthesize_corpus",
+__all__ = ["SPLITS", "CALLS_FILE", "CALL_RECORDINGS_MANIFEST", "UtteranceSpec", "Plan", "split_counts", "plan_utterances", "render", "synthesize_corpus",
            "unseen_share", "write_cuts"]
 
 SPLITS = ("train", "dev", "test")
 CALLS_FILE = "calls.jsonl"  # one call's metadata per line (calls.enabled)
+CALL_RECORDINGS_MANIFEST = "test_calls_manifest.json"  # each test call as one recording (calls.recordings)
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,8 @@ def _summary(cfg: SynthConfig, plan: Plan, cuts: dict[str, list[MonoCut]]) -> di
 
 def synthesize_corpus(cfg: SynthConfig, lexicon: Lexicon | None = None) -> dict[str, Any]:
     """Plan, render and write ``cfg.output_dir``: audio/, {train,dev,test}_cuts.jsonl.gz, {..}_manifest.json,
-    summary.json (and calls.jsonl with calls.enabled). Returns the summary."""
+    summary.json (and calls.jsonl with calls.enabled, test_calls_manifest.json with calls.recordings). Returns the
+    summary."""
     check_tools(cfg.tts)
     out = Path(cfg.output_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -291,6 +294,15 @@ def synthesize_corpus(cfg: SynthConfig, lexicon: Lexicon | None = None) -> dict[
     if plan.calls:  # what a call-prep sheet knows: recipes/build_bias_list.py builds per-call lists from it
         (out / CALLS_FILE).write_text("".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in plan.calls),
                                       encoding="utf-8")
+    long_rows = []
+    if plan.calls and cfg.calls.recordings:  # long-form decoding is measured on whole calls
+        long_rows = write_call_recordings(cuts["test"], out / "audio" / "test_calls", cfg.calls.pause_s,
+                                          cfg.tts.sample_rate)
+        write_nemo_manifest(long_rows, out / CALL_RECORDINGS_MANIFEST)
     summary = _summary(cfg, plan, cuts)
+    if long_rows:
+        minutes = [r["duration"] / 60 for r in long_rows]
+        summary["call_recordings"] = {"count": len(long_rows), "minutes_min": round(min(minutes), 2),
+                                      "minutes_max": round(max(minutes), 2)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return summary
