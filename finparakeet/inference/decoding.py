@@ -14,6 +14,10 @@ rnnt_decoding.py``):
   token-level n-gram LM (NGPU-LM: an ARPA file over token ids offset by 100, from ``recipes/build_lm.py``, or a
   ``.nemo`` LM). ``greedy_batch``, ``malsd_batch`` and ``maes_batch`` fuse it; ``greedy`` and ``beam`` refuse it.
 - ``compute_timestamps`` when word times are wanted.
+- ``confidence_cfg`` (NeMo's ``ConfidenceConfig``: ``aggregation``, ``exclude_blank``, ``tdt_include_duration``,
+  ``method_cfg``) with ``preserve_word_confidence``: ``Hypothesis.word_confidence``, one value in [0, 1] per word of
+  ``hyp.text.split()``. NeMo fills it for greedy decoding only (``compute_confidence`` runs on greedy hypotheses);
+  frame-looping ``greedy`` needs ``preserve_alignments`` for it on TDT, so it is switched on with confidence.
 
 The boosting tree runs on CPU with ``use_triton: false`` (Triton kernels are CUDA-only).
 """
@@ -41,6 +45,31 @@ DECODING_SECTIONS = ("greedy", "beam")
 BOOSTING_KEYS = ("boosting_tree", "boosting_tree_alpha", "enable_per_stream_biasing")
 LM_KEYS = ("ngram_lm_model", "ngram_lm_alpha")
 LM_STRATEGIES = ("greedy_batch", "malsd_batch", "maes_batch")  # NeMo 3.0's TDT strategies with NGPU-LM fusion
+# NeMo 3.0 computes word confidence for greedy hypotheses only: beam strategies (malsd_batch, beam, ...) return none
+# or fail inside NeMo, so confidence with them is refused before any model loads.
+CONFIDENCE_STRATEGIES = ("greedy_batch", "greedy")
+CONFIDENCE_KEYS = ("aggregation", "exclude_blank", "tdt_include_duration", "method_cfg")  # confidence_cfg's keys
+
+
+def check_confidence_strategy(strategy: str) -> None:
+    """``ValueError`` unless NeMo computes word confidence with ``strategy``."""
+    if strategy not in CONFIDENCE_STRATEGIES:
+        raise ValueError(f"confidence=true needs rnnt_decoding.strategy={' or '.join(CONFIDENCE_STRATEGIES)}: NeMo "
+                         f"computes word confidence for greedy decoding only, and {strategy!r} would return none")
+
+
+def confidence_settings(node: Mapping[str, Any] | None) -> dict[str, Any]:
+    """NeMo's ``confidence_cfg`` from the ``confidence_cfg`` block, word and token confidence kept; an unknown key is
+    an error (NeMo would ignore it and compute another confidence than asked for)."""
+    given = dict(OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else (node or {}))
+    given = {k: v for k, v in given.items() if k not in ("preserve_word_confidence", "preserve_token_confidence")}
+    unknown = sorted(set(given) - set(CONFIDENCE_KEYS))
+    if unknown:
+        raise ValueError(f"unknown confidence_cfg key(s) {unknown}; the keys are {list(CONFIDENCE_KEYS)}")
+    from nemo.collections.asr.parts.utils.asr_confidence_utils import ConfidenceConfig  # NeMo checks the values
+
+    ConfidenceConfig(**given)
+    return {**given, "preserve_word_confidence": True, "preserve_token_confidence": True}
 
 
 @dataclass(frozen=True)
@@ -96,14 +125,16 @@ def boosting_section(strategy: str) -> str:
 def decoding_config(base: DictConfig, overrides: Mapping[str, Any] | DictConfig | None = None,
                     phrases: Sequence[str] | None = None, params: BoostingParams = BoostingParams(),
                     per_utterance: bool = False, timestamps: bool = False, device_type: str = "cpu",
-                    boost: bool = True, lm: LMFusion | None = None) -> DictConfig:
+                    boost: bool = True, lm: LMFusion | None = None,
+                    confidence: Mapping[str, Any] | None = None) -> DictConfig:
     """The model's decoding config without any boosting it carries, ``overrides`` (NeMo's ``rnnt_decoding`` keys)
     merged, plus boosting.
 
     ``phrases``: the global bias list (a boosting tree for every utterance). ``per_utterance``: enable per-stream
     biasing for per-utterance lists. ``boost=False`` removes every boosting tree, also one given in ``overrides``
     (the "without boosting" decode of a comparison). ``lm``: an n-gram LM fused into decoding (kept by ``boost=False``:
-    a boosting comparison changes boosting only).
+    a boosting comparison changes boosting only). ``confidence``: NeMo's ``confidence_cfg`` (``confidence_settings``)
+    for word confidence, greedy strategies only.
     """
     cfg = copy.deepcopy(base)
     OmegaConf.set_struct(cfg, False)
@@ -141,6 +172,15 @@ def decoding_config(base: DictConfig, overrides: Mapping[str, Any] | DictConfig 
                              f"NGPU-LM fusion); {strategy!r} does not fuse one")
         cfg[section].ngram_lm_model = lm.model
         cfg[section].ngram_lm_alpha = float(lm.alpha)
+    if confidence is not None:
+        check_confidence_strategy(strategy)
+        cfg.confidence_cfg = dict(confidence)
+        if strategy == "greedy":  # frame-looping TDT rebuilds token confidence from the alignments
+            cfg.preserve_alignments = True
+    elif cfg.get("confidence_cfg") is not None:  # not left on by an earlier call that wanted confidence
+        cfg.confidence_cfg.preserve_word_confidence = False
+        cfg.confidence_cfg.preserve_token_confidence = False
+        cfg.confidence_cfg.preserve_frame_confidence = False
     if timestamps:
         cfg.compute_timestamps = True
     elif not (overrides and "compute_timestamps" in overrides):

@@ -73,14 +73,14 @@ def plan_windows(cut: Cut, window: float, overlap: float) -> list[Window]:
 
 def stitch_words(windows: Sequence[Window], words_per_window: Sequence[Sequence[dict[str, Any]]]) -> list[dict]:
     """Words of all windows in recording time (``start``/``end`` shifted by the window's offset), each kept by the
-    one window owning its midpoint."""
+    one window owning its midpoint; other keys of a word (its ``confidence``) come along."""
     out: list[dict[str, Any]] = []
     for win, words in zip(windows, words_per_window):
         for w in words:
             start, end = float(w["start"]) + win.start, float(w["end"]) + win.start
             mid = (start + end) / 2
             if win.own_start <= mid < win.own_end:
-                out.append({"word": w["word"], "start": round(start, 3), "end": round(end, 3)})
+                out.append({**w, "start": round(start, 3), "end": round(end, 3)})  # confidence kept
     out.sort(key=lambda w: (w["start"], w["end"]))
     return out
 

@@ -9,6 +9,7 @@ input order.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -29,7 +30,9 @@ logger = logging.getLogger(__name__)
 @dataclass
 class Transcript:
     text: str
-    words: list[dict[str, Any]] | None = None  # [{"word", "start", "end"}], seconds from the item's start
+    # [{"word", "start", "end"}] in seconds from the item's start, plus "confidence" (NeMo's word confidence, [0, 1])
+    # when decoded with confidence: then one entry per word of ``text.split()``, in order
+    words: list[dict[str, Any]] | None = None
     segments: list[dict[str, Any]] | None = None
 
 
@@ -80,7 +83,41 @@ def _timed(hyp, kind: str) -> list[dict[str, Any]]:
             for t in ts.get(kind, []) if "start" in t]
 
 
-def _transcript(hyp, timestamps: bool) -> Transcript:
+def confident_words(hyp) -> list[dict[str, Any]]:
+    """One ``{"word", "start", "end", "confidence"}`` per word of ``hyp.text.split()`` (what NeMo's
+    ``word_confidence`` is aligned to). Times come from the word timestamps, matched by position when both lists
+    agree, else by their words (NeMo's timestamp words can split or merge punctuation); a word with no timestamp
+    match takes its neighbours' bounds."""
+    texts = hyp.text.split() if hyp.text else []
+    conf = [float(c) for c in (hyp.word_confidence or [])]
+    if len(conf) != len(texts):
+        raise RuntimeError(f"NeMo returned {len(conf)} word confidence value(s) for {len(texts)} word(s) "
+                           f"({hyp.text!r}): was the model decoded with confidence_cfg?")
+    timed = _timed(hyp, "word")
+    times: list[tuple[float, float] | None] = [None] * len(texts)
+    if [t["word"] for t in timed] == texts or len(timed) == len(texts):
+        times = [(t["start"], t["end"]) for t in timed]
+    else:
+        matcher = difflib.SequenceMatcher(a=texts, b=[t["word"] for t in timed], autojunk=False)
+        for block in matcher.get_matching_blocks():
+            for k in range(block.size):
+                t = timed[block.b + k]
+                times[block.a + k] = (t["start"], t["end"])
+    out = []
+    for k, (word, c) in enumerate(zip(texts, conf)):
+        span = times[k]
+        if span is None:  # between the nearest timed words around it
+            before = next((times[j][1] for j in range(k - 1, -1, -1) if times[j]), 0.0)
+            after = next((times[j][0] for j in range(k + 1, len(times)) if times[j]), before)
+            span = (before, max(before, after))
+        out.append({"word": word, "start": span[0], "end": span[1], "confidence": round(c, 6)})
+    return out
+
+
+def _transcript(hyp, timestamps: bool, confidence: bool = False) -> Transcript:
+    if confidence:  # words with confidence (and times) whether or not timestamps were asked for
+        words = confident_words(hyp)
+        return Transcript(hyp.text, words, _timed(hyp, "segment") if timestamps else None)
     if not timestamps:
         return Transcript(hyp.text)
     return Transcript(hyp.text, _timed(hyp, "word"), _timed(hyp, "segment"))
@@ -98,6 +135,7 @@ class Transcriber:
     per_utterance: bool = False  # the decoding config has enable_per_stream_biasing
     progress: bool = True
     num_workers: int = 0
+    confidence: bool = False  # the decoding config has confidence_cfg: keep NeMo's word confidence on every word
 
     @property
     def device_type(self) -> str:
@@ -175,24 +213,26 @@ class Transcriber:
         stats.long_items = len({j.key for j in windowed}) + len(local)
         stats.windows = len(windowed)
 
-        for i, h in self._run_jobs(short, stats, bad, tick, self.timestamps, self.batch_size).items():
-            out[short[i].key] = _transcript(h, self.timestamps)
+        conf = self.confidence
+        for i, h in self._run_jobs(short, stats, bad, tick, self.timestamps or conf, self.batch_size).items():
+            out[short[i].key] = _transcript(h, self.timestamps, conf)
         if windowed:
             hyps = self._run_jobs(windowed, stats, bad, tick, True, self.batch_size)
             by_item: dict[int, list[tuple[Window, list[dict]]]] = {}
             for i, job in enumerate(windowed):
                 if job.key not in bad and i in hyps:
-                    by_item.setdefault(job.key, []).append((job.window, _timed(hyps[i], "word")))
+                    words = confident_words(hyps[i]) if conf else _timed(hyps[i], "word")
+                    by_item.setdefault(job.key, []).append((job.window, words))
             for k, parts in by_item.items():
                 parts.sort(key=lambda p: p[0].start)
                 words = stitch_words([p[0] for p in parts], [p[1] for p in parts])
-                out[k] = Transcript(" ".join(w["word"] for w in words), words if self.timestamps else None,
+                out[k] = Transcript(" ".join(w["word"] for w in words), words if self.timestamps or conf else None,
                                     segments_from_words(words) if self.timestamps else None)
         if local:
             with local_attention(self.model, la.att_context_size, la.conv_chunking_factor):
-                hyps = self._run_jobs(local, stats, bad, tick, self.timestamps, 1)  # one long recording per pass
+                hyps = self._run_jobs(local, stats, bad, tick, self.timestamps or conf, 1)  # one recording a pass
             for i, h in hyps.items():
-                out[local[i].key] = _transcript(h, self.timestamps)
+                out[local[i].key] = _transcript(h, self.timestamps, conf)
         bar.close()
         stats.wall_seconds = time.perf_counter() - start
         stats.audio_seconds = sum(items[k].cut.duration for k, t in enumerate(out) if t is not None)
