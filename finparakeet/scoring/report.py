@@ -194,6 +194,10 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
+def _num(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
 def _md(s: Any) -> str:
     # Table cells: a pipe or a line break would end the cell.
     return str(s).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "\\`") or "∅"
@@ -231,6 +235,20 @@ def to_markdown(report: Mapping[str, Any], max_confusions: int = 20, max_utteran
         if kp.get("top_false_alarms"):
             lines.append("Most frequent false alarms: "
                          + ", ".join(f"{_md(p['phrase'])} ({p['count']})" for p in kp["top_false_alarms"][:10]) + ".")
+    conf = r.get("confidence")
+    if conf:
+        lines += ["", "## Confidence", "",
+                  f"How well entity confidence ({conf['aggregation']} of its words' NeMo confidence) finds entity "
+                  f"errors, over {conf['num_entities']} reference entities ({conf['num_errors']} wrong, "
+                  f"{conf['num_deleted']} of them wholly deleted):", "",
+                  "| measure | value |", "| --- | --- |",
+                  f"| AUROC (errors vs correct) | {_num(conf['auroc'])} |",
+                  f"| AUROC without deleted entities | {_num(conf['auroc_heard'])} |"]
+        lines += [f"| errors caught by the least confident {share} | {_pct(v)} |"
+                  for share, v in conf["catch_rate"].items()]
+        lines.append(f"| ECE, raw | {_num(conf['ece'])} |")
+        if "ece_calibrated" in conf:
+            lines.append(f"| ECE, calibrated ({conf['calibration']['method']}) | {_num(conf['ece_calibrated'])} |")
     lines += ["", "## Worst confusions", "", "| category | reference | hypothesis | count |",
               "| --- | --- | --- | ---: |"]
     for c in r.get("confusions", [])[:max_confusions]:
