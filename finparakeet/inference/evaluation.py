@@ -31,10 +31,12 @@ class NoReferenceError(ValueError):
     """``evaluate=true`` on outputs without reference text."""
 
 
-def evaluate_manifest(manifest: str | Path, report_dir: str | Path, bias_list: Sequence[str] | None = None
-                      ) -> tuple[dict[str, Any], dict[str, Path]]:
-    """Score ``manifest`` (``text`` vs ``pred_text``, ``entities`` when present) and write the reports."""
+def evaluate_manifest(manifest: str | Path, report_dir: str | Path, bias_list: Sequence[str] | None = None,
+                      extra: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Path]]:
+    """Score ``manifest`` (``text`` vs ``pred_text``, ``entities`` when present) and write the reports, with the
+    sections of ``extra`` (e.g. ``confidence``) added."""
     report = score_manifest(manifest, bias_list=list(bias_list) if bias_list else None)
+    report.update({k: v for k, v in (extra or {}).items() if v is not None})
     if not report.get("num_rows_scored"):
         raise NoReferenceError(f"evaluate=true: no row of {manifest} has a reference 'text' to score against "
                                f"({report.get('num_skipped', 0)} skipped)")

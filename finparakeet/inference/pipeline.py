@@ -19,13 +19,16 @@ from finparakeet.biasing.phrases import EmptyBiasListError, clean_phrases, read_
 from finparakeet.conf import CONF_DIR
 from finparakeet.data.nemo_manifest import write_nemo_manifest
 from finparakeet.data.rejects import Reject, count_kinds, write_rejects
-from finparakeet.inference.decoding import (BoostingParams, LMFusion, apply_decoding, check_lm_tokenizer,
-                                            decoding_config, lm_fusion, usable_phrases)
+from finparakeet.inference.decoding import (BoostingParams, LMFusion, apply_decoding, check_confidence_strategy,
+                                            check_lm_tokenizer, confidence_settings, decoding_config, lm_fusion,
+                                            usable_phrases)
 from finparakeet.inference.evaluation import compare_reports, evaluate_manifest, write_comparison
 from finparakeet.inference.inputs import Inputs, collect_inputs
 from finparakeet.inference.longform import LongAudioConfig
 from finparakeet.inference.transcriber import DecodeStats, Transcriber, Transcript
 from finparakeet.pretrained import resolve_shipped_name
+from finparakeet.scoring.confidence import AGGREGATIONS, Calibration, load_calibration
+from finparakeet.scoring.review import ReviewItem, confidence_section, review_items, review_queue, write_review
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ class TranscribeResult:
     comparison: dict[str, Any] | None = None
     outputs: dict[str, Path] = field(default_factory=dict)  # decode name -> manifest
     lm: LMFusion | None = None  # the n-gram LM fused into decoding
+    review: list[ReviewItem] = field(default_factory=list)  # confidence=true: the queue, least confident first
+    review_paths: dict[str, Path] = field(default_factory=dict)
 
     def summary_lines(self) -> list[str]:
         s = self.stats
@@ -58,6 +63,9 @@ class TranscribeResult:
             lines.append(f"  boosted {len(self.phrases)} key phrase(s)")
         if self.lm:
             lines.append(f"  n-gram LM {self.lm.model} (ngram_lm_alpha {self.lm.alpha})")
+        if self.review:
+            lines.append(f"  review queue: {len(self.review)} entit(y/ies), least confident first -> "
+                         f"{self.review_paths.get('jsonl')}")
         if self.rejects:
             lines.append(f"  skipped {len(self.rejects)} row(s): {count_kinds(self.rejects)} -> {self.rejects_file}")
         lines.append(f"-> {self.output}")
@@ -153,14 +161,16 @@ def global_phrases(boosting: DictConfig) -> list[str] | None:
     return clean_phrases(phrases) if given else None
 
 
-def _rows(inputs: Inputs, transcripts: list[Transcript | None], timestamps: bool) -> list[dict[str, Any]]:
+def _rows(inputs: Inputs, transcripts: list[Transcript | None], timestamps: bool, confidence: bool = False
+          ) -> list[dict[str, Any]]:
     rows = []
     for item, t in zip(inputs.items, transcripts):
         if t is None:
             continue
         row = {**item.row, "pred_text": t.text}
-        if timestamps:
+        if timestamps or confidence:  # confidence rides on the words: {"word", "start", "end", "confidence"}
             row["word"] = t.words or []
+        if timestamps:
             row["segment"] = t.segments or []
         rows.append(row)
     return rows
@@ -176,6 +186,19 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
     phrases = global_phrases(boosting) if enabled else None
     fields = list(boosting.per_utterance_fields or []) if enabled else []
     lm = lm_fusion(cfg.lm, cfg.rnnt_decoding.get("strategy") or "greedy_batch")
+    confidence = bool(cfg.confidence)
+    how = cfg.entity_confidence.aggregation
+    calibration = None
+    if confidence:
+        check_confidence_strategy(cfg.rnnt_decoding.get("strategy") or "greedy_batch")
+        if how not in AGGREGATIONS:
+            raise ValueError(f"entity_confidence.aggregation must be one of {AGGREGATIONS}, got {how!r}")
+        calibration = load_calibration(cfg.confidence_calibration) if cfg.confidence_calibration else None
+        if calibration is not None and calibration.aggregation not in (None, how):
+            raise ValueError(f"confidence_calibration={cfg.confidence_calibration} was fitted on "
+                             f"{calibration.aggregation!r} entity confidence, entity_confidence.aggregation is {how!r}")
+    elif cfg.confidence_calibration:
+        raise ValueError("confidence_calibration needs confidence=true")
     inputs = collect_inputs(cfg.dataset_manifest, cfg.audio_dir, cfg.cuts_path, cfg.audio_type, fields)
     long_audio = LongAudioConfig(**{**OmegaConf.to_container(cfg.long_audio, resolve=True),
                                     "att_context_size": tuple(cfg.long_audio.att_context_size)})
@@ -203,22 +226,23 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
     boosted = bool(phrases) or per_utterance
     params = BoostingParams(boosting.boosting_tree_alpha, boosting.context_score, boosting.depth_scaling,
                             boosting.use_triton)
-    needs_times = cfg.timestamps or (long_audio.strategy == "windows" and
+    conf_cfg = confidence_settings(cfg.confidence_cfg) if confidence else None
+    needs_times = cfg.timestamps or confidence or (long_audio.strategy == "windows" and
                                      any(long_audio.is_long(it.cut) for it in inputs.items))
 
     def decode(boost: bool) -> tuple[list[Transcript | None], list[Reject], DecodeStats]:
         dcfg = decoding_config(model.cfg.decoding, cfg.rnnt_decoding, phrases, params,
                                per_utterance=per_utterance, timestamps=needs_times, device_type=device.type,
-                               boost=boost, lm=lm)
+                               boost=boost, lm=lm, confidence=conf_cfg)
         apply_decoding(model, dcfg)
         runner = Transcriber(model, cfg.batch_size, bool(cfg.timestamps), long_audio, params,
                              per_utterance=per_utterance and boost, progress=cfg.progress,
-                             num_workers=cfg.num_workers)
+                             num_workers=cfg.num_workers, confidence=confidence)
         return runner.run(inputs.items)
 
     transcripts, decode_rejects, stats = decode(boost=True)
     rejects += decode_rejects
-    rows = _rows(inputs, transcripts, bool(cfg.timestamps))
+    rows = _rows(inputs, transcripts, bool(cfg.timestamps), confidence)
     write_nemo_manifest(rows, output)
     if rejects:
         write_rejects(rejects, rejects_file)
@@ -228,6 +252,9 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
     result = TranscribeResult(output, rows, rejects, stats, phrases or [], rejects_file if rejects else None,
                               outputs={name: output}, lm=lm)
 
+    if confidence:
+        result.review = review_queue(review_items(rows, how, calibration))
+        result.review_paths = write_review(result.review, output.parent)
     all_stats = {name: stats.to_dict()}
     if boosting.compare:
         if not boosted:
@@ -235,11 +262,11 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
                              "boosting.key_phrases_list or per-utterance lists)")
         plain, _, plain_stats = decode(boost=False)
         plain_out = _sibling(output, f".{NO_BOOSTING}.json")
-        write_nemo_manifest(_rows(inputs, plain, bool(cfg.timestamps)), plain_out)
+        write_nemo_manifest(_rows(inputs, plain, bool(cfg.timestamps), confidence), plain_out)
         result.outputs[NO_BOOSTING] = plain_out
         all_stats[NO_BOOSTING] = plain_stats.to_dict()
     if cfg.evaluate:
-        _evaluate(cfg, result, inputs, all_stats)
+        _evaluate(cfg, result, inputs, all_stats, how, calibration)
     with open(_sibling(output, ".summary.json"), "w", encoding="utf-8") as f:
         json.dump({"output": str(output), "rows": len(rows), "rejected": len(rejects),
                    "reasons": count_kinds(rejects), "phrases": len(result.phrases),
@@ -247,13 +274,17 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
     return result
 
 
-def _evaluate(cfg: DictConfig, result: TranscribeResult, inputs: Inputs, stats: dict[str, Any]) -> None:
+def _evaluate(cfg: DictConfig, result: TranscribeResult, inputs: Inputs, stats: dict[str, Any], how: str = "min",
+              calibration: Calibration | None = None) -> None:
     report_dir = Path(cfg.report_dir) if cfg.report_dir else result.output.parent
     # Key phrases are scored against everything that was boosted: the global list and the per-utterance lists.
     bias = clean_phrases(result.phrases + [p for it in inputs.items for p in (it.phrases or [])])
     for name, manifest in result.outputs.items():
         where = report_dir / NO_BOOSTING if name == NO_BOOSTING else report_dir
-        report, paths = evaluate_manifest(manifest, where, bias or None)
+        extra = None
+        if name != NO_BOOSTING and result.review:  # the queue's entities: how well confidence finds their errors
+            extra = {"confidence": confidence_section(result.review, how, calibration)}
+        report, paths = evaluate_manifest(manifest, where, bias or None, extra)
         result.reports[name] = report
         result.report_paths[name] = paths
     if NO_BOOSTING in result.reports:
