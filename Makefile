@@ -12,9 +12,10 @@ export OMP_WAIT_POLICY ?= PASSIVE
 demo: env
 	$(BIN)/python recipes/train.py +experiment=demo
 
-# Every test (what CI runs). `make test-fast` (= plain `pytest`) leaves out the ones marked slow, for local work.
+# Every test (what CI runs), on two pytest-xdist workers (the CI machine's two cores: 4.9 min instead of 9.6).
+# `make test-fast` (= plain `pytest`) leaves out the ones marked slow, for local work.
 test: env kenlm
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(BIN)/python -m pytest -q -m "slow or not slow" -n 2
 
 test-fast: env kenlm
 	$(BIN)/python -m pytest -q
