@@ -18,7 +18,6 @@ only in transcripts need ``min_count``; lexicon and file phrases are kept regard
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from finparakeet.biasing.phrases import (PER_UTTERANCE_FIELDS, EmptyBiasListError, clean_phrases, read_key_phrases,
                                          row_phrases, write_key_phrases)
 from finparakeet.biasing.calls import call_phrases, read_calls
+from finparakeet.biasing.copying import copy_with_lists
 from finparakeet.biasing.recase import CaseIndex, warn_word_tickers
 from finparakeet.data.rejects import InvalidCut, Reject
 from finparakeet.data.rows import detect_format, read_rows, row_entities, string_field
@@ -242,51 +242,28 @@ def write_per_utterance_lists(transcripts: str | Path, output: str | Path, cfg: 
     allowed = set(restrict_to) if restrict_to is not None else None
     cats = list(cfg.entity_categories) if cfg.entity_categories is not None else None
     tagger = _Tagger()
-    transcripts, output = Path(transcripts), Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    transcripts = Path(transcripts)
 
     def phrases_of(item: TranscriptItem) -> list[str]:
         got = clean_phrases(item_phrases(item, cats, cfg.tag_missing, cfg.per_utterance_fields, tagger))
         return [p for p in got if allowed is None or p in allowed]
 
-    n = 0
-    if detect_format(transcripts, default="nemo") == "nemo":
-        items = (x for x in iter_transcripts(transcripts, cfg.per_utterance_fields) if not isinstance(x, Reject))
-        with open(output, "w", encoding="utf-8") as out:
-            for item in read_rows(transcripts):
-                if isinstance(item, Reject):
-                    continue  # not a row: not copied (build_bias_list reports it among its rejects)
-                row = item.fields
-                if isinstance(row.get("text"), str):
-                    phrases = phrases_of(next(items))
-                    if phrases:
-                        row = {**row, field_name: phrases}
-                        n += 1
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return n
-    from lhotse.utils import fastcopy  # Lhotse only for a cuts file (see iter_transcripts)
+    items = (x for x in iter_transcripts(transcripts, cfg.per_utterance_fields) if not isinstance(x, Reject)) \
+        if detect_format(transcripts, default="nemo") == "nemo" else iter(())
 
-    from finparakeet.data.manifests import load_cuts, save_cuts
+    def of_row(row) -> list[str] | None:  # iter_transcripts yields one item per row with a text, in order
+        return phrases_of(next(items)) if isinstance(row.fields.get("text"), str) else None
 
-    def with_lists(cuts):
-        nonlocal n
-        for cut in cuts:
-            sups = []
-            for sup in cut.supervisions:
-                custom = sup.custom or {}
-                item = TranscriptItem(cut.id, sup.text or "", parse_entities(custom.get("entities"))
-                                      if custom.get("entities") is not None else None,
-                                      {k: custom[k] for k in cfg.per_utterance_fields if k in custom},
-                                      str(transcripts.parent))
-                phrases = phrases_of(item) if isinstance(sup.text, str) else []
-                if phrases:
-                    n += 1
-                    sup = fastcopy(sup, custom={**custom, field_name: phrases})
-                sups.append(sup)
-            yield fastcopy(cut, supervisions=sups)
+    def of_supervision(cut, sup) -> list[str] | None:
+        if not isinstance(sup.text, str):
+            return None
+        custom = sup.custom or {}
+        return phrases_of(TranscriptItem(cut.id, sup.text, parse_entities(custom.get("entities"))
+                                         if custom.get("entities") is not None else None,
+                                         {k: custom[k] for k in cfg.per_utterance_fields if k in custom},
+                                         str(transcripts.parent)))
 
-    save_cuts(with_lists(load_cuts(transcripts, lazy=True)), output)
-    return n
+    return copy_with_lists(transcripts, output, field_name, of_row, of_supervision)
 
 
 def write_bias_list(bias: BiasList, path: str | Path) -> Path:

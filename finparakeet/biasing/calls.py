@@ -16,9 +16,8 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
+from finparakeet.biasing.copying import copy_with_lists
 from finparakeet.biasing.phrases import clean_phrases
-from finparakeet.data.rejects import Reject
-from finparakeet.data.rows import detect_format, read_rows
 
 __all__ = ["CALL_FIELD", "read_calls", "call_phrases", "write_call_lists"]
 
@@ -59,8 +58,6 @@ def write_call_lists(transcripts: str | Path, calls: Mapping[str, Mapping[str, A
                      field_name: str = "bias_list") -> int:
     """Copy ``transcripts`` with each utterance's call list in ``field_name``; rows without a call get none, a row
     naming an unknown call is an error (file, line, id). Returns the number of utterances given a list."""
-    transcripts, output = Path(transcripts), Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
     lists = {cid: call_phrases(c) for cid, c in calls.items()}
 
     def list_of(call_id: Any, where: str) -> list[str] | None:
@@ -70,34 +67,6 @@ def write_call_lists(transcripts: str | Path, calls: Mapping[str, Mapping[str, A
             raise ValueError(f"{where}: {CALL_FIELD} {call_id!r} is not in the calls file")
         return lists[call_id]
 
-    n = 0
-    if detect_format(transcripts, default="nemo") == "nemo":
-        with open(output, "w", encoding="utf-8") as out:
-            for item in read_rows(transcripts):
-                if isinstance(item, Reject):
-                    continue  # not a row: not copied
-                row = item.fields
-                phrases = list_of(row.get(CALL_FIELD), f"{transcripts}:{item.line}")
-                if phrases:
-                    row, n = {**row, field_name: phrases}, n + 1
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return n
-    from lhotse.utils import fastcopy  # Lhotse only for a cuts file
-
-    from finparakeet.data.manifests import load_cuts, save_cuts
-
-    def with_lists(cuts):
-        nonlocal n
-        for cut in cuts:
-            sups = []
-            for sup in cut.supervisions:
-                custom = sup.custom or {}
-                phrases = list_of(custom.get(CALL_FIELD), f"{transcripts}: cut {cut.id}")
-                if phrases:
-                    n += 1
-                    sup = fastcopy(sup, custom={**custom, field_name: phrases})
-                sups.append(sup)
-            yield fastcopy(cut, supervisions=sups)
-
-    save_cuts(with_lists(load_cuts(transcripts, lazy=True)), output)
-    return n
+    return copy_with_lists(
+        transcripts, output, field_name, lambda row: list_of(row.fields.get(CALL_FIELD), f"{row.source}:{row.line}"),
+        lambda cut, sup: list_of((sup.custom or {}).get(CALL_FIELD), f"{transcripts}: cut {cut.id}"))
