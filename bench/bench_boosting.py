@@ -39,24 +39,22 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import random
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchutil import finance_utterances, fmt_load, load_average, machine_info, record, record_path, write_result
+from benchutil import (GARBAGE_NOTE, alternating_runs, build_decoders, encoder_seconds, encoder_split,
+                       finance_utterances, fmt_load, fusion_models, load_average, machine_info, make_audio, medians,
+                       paired_ratio, random_model, record, record_path, set_threads, subset_dir, timed, write_result)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BIAS_DIR = REPO.parent / "shared" / "earnings21" / "bias_lists"
 BIAS_FILES = ("oracle_list.txt", "distractor_list.txt")
 MODELS = {"tiny": "tiny_tdt", "0.6b": "parakeet_tdt_0.6b_v2"}
 GOAL = 1.15
-SAMPLE_RATE = 16000
-GARBAGE_NOTE = ("random weights: the hypotheses (with and without boosting) are garbage; only the timing matters")
 
 
 # ------------------------------------------------------------------------------------------------------------- set-up
@@ -72,99 +70,14 @@ def read_phrases(bias_dir: Path) -> tuple[list[str], int]:
     return clean_phrases(phrases), lines
 
 
-def make_audio(utterances, seconds: float, out_dir: Path, seed: int) -> list[tuple[Path, float, str]]:
-    """espeak-ng speech of ``utterances`` until ``seconds`` of audio: (wav, duration, label)."""
-    import soundfile as sf
-
-    from finparakeet.synth.tts import TTSConfig, check_tools, choose_voice, synthesize
-
-    cfg = TTSConfig()
-    check_tools(cfg)
-    rng = random.Random(seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    made, total = [], 0.0
-    for k, u in enumerate(utterances):
-        if total >= seconds:
-            break
-        samples = synthesize(u.spoken, choose_voice(cfg, rng), (), cfg)
-        path = out_dir / f"utt{k:03d}.wav"
-        sf.write(path, samples, cfg.sample_rate, subtype="PCM_16")
-        dur = len(samples) / cfg.sample_rate
-        made.append((path, dur, u.label))
-        total += dur
-    return made
-
-
-def subset_dir(audio: list[tuple[Path, float, str]], seconds: float, out_dir: Path) -> tuple[Path, float, int]:
-    """A folder with the first utterances of ``audio`` up to ``seconds`` (links: the same files)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    total, n = 0.0, 0
-    for path, dur, _ in audio:
-        if total >= seconds:
-            break
-        os.symlink(path, out_dir / path.name)
-        total, n = total + dur, n + 1
-    return out_dir, total, n
-
-
 # ---------------------------------------------------------------------------------------------------- one model
-class Decoders:
-    """The model's decoding objects for one config, built once (``apply_decoding``), to switch between."""
-
-    def __init__(self, model):
-        self.decoding, self.wer, self.cfg = model.decoding, model.wer, model.cfg.decoding
-
-    def use(self, model) -> None:
-        from omegaconf import open_dict
-
-        model.decoding, model.wer = self.decoding, self.wer
-        with open_dict(model.cfg):
-            model.cfg.decoding = self.cfg
-        if model.joint.fuse_loss_wer:
-            model.joint.set_wer(self.wer)
-
-
-def _fusion_models(decoding) -> list[Any]:
-    """The boosting models attached to a greedy_batch decoder (for a sanity check: (b) has one, (a) none)."""
-    computer = getattr(getattr(decoding, "decoding", None), "decoding_computer", None) or getattr(
-        getattr(decoding, "decoding", None), "_decoding_computer", None)
-    for obj in (computer, getattr(decoding, "decoding", None)):
-        fm = getattr(obj, "fusion_models", None)
-        if fm is not None:
-            return list(fm)
-    return []
-
-
-def encoder_seconds(model, items, batch_size: int, device) -> tuple[float, float]:
-    """(wall s, CPU s) of preprocessor + encoder on the decode's batches (longest first), no decoding."""
-    import numpy as np
-    import torch
-
-    order = sorted(items, key=lambda it: -it.cut.duration)
-    gc.collect()
-    start, cpu = time.perf_counter(), time.process_time()
-    with torch.inference_mode():
-        for b in range(0, len(order), batch_size):
-            audios = [it.cut.load_audio()[0].astype(np.float32) for it in order[b:b + batch_size]]
-            lens = torch.tensor([len(a) for a in audios], device=device)
-            sig = torch.zeros(len(audios), int(lens.max()), device=device)
-            for i, a in enumerate(audios):
-                sig[i, : len(a)] = torch.from_numpy(a).to(device)
-            model.forward(input_signal=sig, input_signal_length=lens)
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-    return time.perf_counter() - start, time.process_time() - cpu
-
-
 def bench_model(key: str, args, phrases: list[str], texts: list[str], audio_dir: Path, audio_s: float,
                 n_utts: int, work: Path) -> dict[str, Any]:
     import torch
 
-    from finparakeet.inference.decoding import BoostingParams, apply_decoding, decoding_config, usable_phrases
+    from finparakeet.inference.decoding import BoostingParams, decoding_config, usable_phrases
     from finparakeet.inference.inputs import collect_inputs
     from finparakeet.inference.transcriber import Transcriber
-    from finparakeet.models.loading import build_model, load_model_config
-    from finparakeet.models.tokenizer import train_tokenizer
 
     name = MODELS[key]
     repeat = args.repeat_tiny if key == "tiny" else args.repeat_large
@@ -173,40 +86,19 @@ def bench_model(key: str, args, phrases: list[str], texts: list[str], audio_dir:
           f"{repeat} runs per mode", flush=True)
 
     # Tokenizer of the model's vocabulary shape, trained on finance text + the bias phrases (so they are spellable).
-    shape = load_model_config(name).tokenizer_train
-    t0 = time.perf_counter()
-    tok = train_tokenizer(texts + phrases * 2, work / f"tokenizer_{key}", vocab_size=int(shape.vocab_size),
-                          model_type=str(shape.get("model_type", "unigram")),
-                          split_digits=bool(shape.get("split_digits", True)),
-                          byte_fallback=bool(shape.get("byte_fallback", False)))
-    t_tok = time.perf_counter() - t0
-    torch.manual_seed(args.seed)
-    t0 = time.perf_counter()
-    model = build_model(load_model_config(name, [f"model.tokenizer.dir={tok}"]))
-    model.eval()
-    model = model.to(device)
-    t_build = time.perf_counter() - t0
-    n_params = sum(p.numel() for p in model.parameters())
-    vocab = model.tokenizer.vocab_size
-    print(f"tokenizer {vocab} pieces ({t_tok:.1f} s), model {n_params / 1e6:.1f}M parameters built in "
-          f"{t_build:.1f} s", flush=True)
+    model, built = random_model(name, texts + phrases * 2, work, args.seed, device)
+    n_params, vocab = built["parameters"], built["tokenizer_vocab_size"]
 
     usable = usable_phrases(model.tokenizer, phrases)
     params = BoostingParams(alpha=args.alpha, use_triton=False if device.type == "cpu" else None)
     overrides = {"strategy": "greedy_batch"}
 
     # (a) and (b) decoders, each built once: (b)'s set-up is the boosting tree's build.
-    gc.collect()
-    t0, c0 = time.perf_counter(), time.process_time()
-    apply_decoding(model, decoding_config(model.cfg.decoding, overrides, boost=False, device_type=device.type))
-    setup_plain = (time.perf_counter() - t0, time.process_time() - c0)
-    plain = Decoders(model)
-    gc.collect()
-    t0, c0 = time.perf_counter(), time.process_time()
-    apply_decoding(model, decoding_config(model.cfg.decoding, overrides, usable, params, device_type=device.type))
-    setup_boost = (time.perf_counter() - t0, time.process_time() - c0)
-    boosted = Decoders(model)
-    fusion = {"no_boost": len(_fusion_models(plain.decoding)), "boost": len(_fusion_models(boosted.decoding))}
+    plain, setup_plain = build_decoders(
+        model, decoding_config(model.cfg.decoding, overrides, boost=False, device_type=device.type))
+    boosted, setup_boost = build_decoders(
+        model, decoding_config(model.cfg.decoding, overrides, usable, params, device_type=device.type))
+    fusion = {"no_boost": len(fusion_models(plain.decoding)), "boost": len(fusion_models(boosted.decoding))}
     tree_cfg = boosted.cfg.greedy.get("boosting_tree")
     if tree_cfg is None or not tree_cfg.get("key_phrases_list"):
         raise RuntimeError("the boosted decoding config carries no boosting tree")
@@ -222,49 +114,26 @@ def bench_model(key: str, args, phrases: list[str], texts: list[str], audio_dir:
 
     def decode(mode: str):
         modes[mode].use(model)
-        gc.collect()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        w0, c0 = time.perf_counter(), time.process_time()
-        transcripts, rejects, _ = runner.run(inputs.items)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        w, c = time.perf_counter() - w0, time.process_time() - c0
+        w, c, (transcripts, rejects, _) = timed(lambda: runner.run(inputs.items), device)
         if rejects:
             raise RuntimeError(f"decode rejected items: {rejects[:3]}")
         return w, c, [t.text for t in transcripts]
 
     load_before = load_average()
-    for mode in modes:  # warm-up
-        w, _, _ = decode(mode)
-        print(f"  warm-up {mode}: {w:.2f} s", flush=True)
-    runs: dict[str, list[tuple[float, float]]] = {m: [] for m in modes}
-    texts_out: dict[str, list[str]] = {}
-    for r in range(repeat):
-        order = ("no_boost", "boost") if r % 2 == 0 else ("boost", "no_boost")
-        for mode in order:
-            w, c, texts_out[mode] = decode(mode)
-            runs[mode].append((w, c))
-            print(f"  run {r + 1}/{repeat} {mode:8s}: {w:7.2f} s wall, {c:7.2f} s CPU  (load {fmt_load(load_average())})",
-                  flush=True)
+    runs, texts_out = alternating_runs(decode, list(modes), repeat)
     load_after = load_average()
 
     enc = None
     if not args.no_encoder_split:
         plain.use(model)
         timings = [encoder_seconds(model, inputs.items, args.batch_size, device) for _ in range(args.encoder_repeat)]
-        enc = (statistics.median(w for w, _ in timings), statistics.median(c for _, c in timings))
+        enc = medians({"encoder": timings})["encoder"]
 
-    med = {m: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for m, v in runs.items()}
+    med = medians(runs)
     ratio = med["boost"][0] / med["no_boost"][0]
     ratio_cpu = med["boost"][1] / med["no_boost"][1]
-    paired = statistics.median(b[0] / a[0] for a, b in zip(runs["no_boost"], runs["boost"]))
-    loop = None
-    if enc is not None:  # in CPU seconds: wall time on a shared machine is too noisy for a difference
-        loop = {"encoder_s": enc[0], "encoder_cpu_s": enc[1], "rest_no_boost_cpu_s": med["no_boost"][1] - enc[1],
-                "rest_boost_cpu_s": med["boost"][1] - enc[1], "rest_ratio_cpu": None}
-        if loop["rest_no_boost_cpu_s"] > 0.02 * med["no_boost"][1]:  # else lost in the encoder's noise
-            loop["rest_ratio_cpu"] = loop["rest_boost_cpu_s"] / loop["rest_no_boost_cpu_s"]
+    paired = paired_ratio(runs, "no_boost", "boost")
+    loop = encoder_split(enc, med, "no_boost", "boost") if enc is not None else None
     tokens = {m: sum(len(model.tokenizer.text_to_ids(t)) for t in v) for m, v in texts_out.items()}
     changed = sum(a != b for a, b in zip(texts_out["no_boost"], texts_out["boost"]))
     verdict = f"{'met' if ratio <= GOAL else 'NOT met'} (on CPU time: {'met' if ratio_cpu <= GOAL else 'NOT met'})"
@@ -333,29 +202,18 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before torch is imported
-        os.environ[var] = str(args.threads)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     missing = [f for f in BIAS_FILES if not (args.bias_dir / f).is_file()]
     if missing:
         print(f"bench_boosting: skipped, {', '.join(missing)} not found under {args.bias_dir} "
               "(Earnings-21's bias_lists/; get it from github.com/revdotcom/speech-datasets)")
         return 0
 
+    set_threads(args.threads)  # before anything imports torch
     import torch
 
-    torch.set_num_threads(args.threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
     if args.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda, but torch sees no CUDA device; use --device cpu", file=sys.stderr)
         return 2
-    from nemo.utils import logging as nemo_logging
-
-    nemo_logging.setLevel(nemo_logging.ERROR)
-
     t_start = time.perf_counter()
     load_before = load_average()
     print(f"{os.cpu_count()} CPUs, {args.threads} torch thread(s), device {args.device}, load average "

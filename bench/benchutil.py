@@ -1,4 +1,6 @@
-"""What the benchmark scripts share: their record (command, machine and load, goal, figures), synthetic finance text.
+"""What the benchmark scripts share: their record (command, machine and load, goal, figures), synthetic finance text,
+and for the decoding benchmarks (boosting, LM fusion, confidence) the audio, the random-weight models, the decoders
+built once to switch between, and the alternating timed runs.
 
 Each ``bench/bench_<name>.py`` writes its record to ``results/bench_<name>.json`` (committed); RESULTS.md renders it
 (``finparakeet.experiment.bench_book``), so a record holds figures and names only, never Markdown.
@@ -6,15 +8,18 @@ Each ``bench/bench_<name>.py`` writes its record to ``results/bench_<name>.json`
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import platform
 import random
 import shlex
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "results"
@@ -127,3 +132,209 @@ def finance_utterances(n: int, seed: int) -> list:
     rng = random.Random(seed)
     gen = FinanceTextGenerator(load_templates(), LexiconPools.build(load_lexicon(), 0.0, rng))
     return [gen.generate(rng) for _ in range(n)]
+
+
+# ------------------------------------------------------------------------------------------ decoding benchmarks
+GARBAGE_NOTE = "random weights: the hypotheses are garbage in every mode; only the timing matters"
+
+
+def set_threads(threads: int) -> None:
+    """One process's CPU threads, set before torch is imported (the machine is shared), and NeMo's logging quiet."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set in this process
+        pass
+    from nemo.utils import logging as nemo_logging
+
+    nemo_logging.setLevel(nemo_logging.ERROR)
+
+
+def make_audio(utterances, seconds: float, out_dir: Path, seed: int) -> list[tuple[Path, float, str]]:
+    """espeak-ng speech of ``utterances`` until ``seconds`` of audio: (wav, duration, label)."""
+    import soundfile as sf
+
+    from finparakeet.synth.tts import TTSConfig, check_tools, choose_voice, synthesize
+
+    cfg = TTSConfig()
+    check_tools(cfg)
+    rng = random.Random(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    made, total = [], 0.0
+    for k, u in enumerate(utterances):
+        if total >= seconds:
+            break
+        samples = synthesize(u.spoken, choose_voice(cfg, rng), (), cfg)
+        path = out_dir / f"utt{k:03d}.wav"
+        sf.write(path, samples, cfg.sample_rate, subtype="PCM_16")
+        dur = len(samples) / cfg.sample_rate
+        made.append((path, dur, u.label))
+        total += dur
+    return made
+
+
+def subset_dir(audio: list[tuple[Path, float, str]], seconds: float, out_dir: Path) -> tuple[Path, float, int]:
+    """A folder with the first utterances of ``audio`` up to ``seconds`` (links: the same files)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    total, n = 0.0, 0
+    for path, dur, _ in audio:
+        if total >= seconds:
+            break
+        os.symlink(path, out_dir / path.name)
+        total, n = total + dur, n + 1
+    return out_dir, total, n
+
+
+def random_model(name: str, texts: Sequence[str], work: Path, seed: int, device) -> tuple[Any, dict[str, Any]]:
+    """``conf/model/<name>.yaml`` with RANDOM weights (no hub access) in eval mode on ``device``, with a tokenizer of
+    the model's vocabulary shape trained on ``texts``; and what was built: parameters, vocabulary, the tokenizer's
+    folder, seconds to train it and to build the model."""
+    import torch
+
+    from finparakeet.models.loading import build_model, load_model_config
+    from finparakeet.models.tokenizer import train_tokenizer
+
+    shape = load_model_config(name).tokenizer_train
+    t0 = time.perf_counter()
+    tok = train_tokenizer(list(texts), work / f"tokenizer_{name}", vocab_size=int(shape.vocab_size),
+                          model_type=str(shape.get("model_type", "unigram")),
+                          split_digits=bool(shape.get("split_digits", True)),
+                          byte_fallback=bool(shape.get("byte_fallback", False)))
+    t_tok = time.perf_counter() - t0
+    torch.manual_seed(seed)
+    t0 = time.perf_counter()
+    model = build_model(load_model_config(name, [f"model.tokenizer.dir={tok}"]))
+    model.eval()
+    model = model.to(device)
+    info = {"parameters": sum(p.numel() for p in model.parameters()),
+            "tokenizer_vocab_size": model.tokenizer.vocab_size, "tokenizer_dir": Path(tok),
+            "tokenizer_s": t_tok, "build_s": time.perf_counter() - t0}
+    print(f"tokenizer {info['tokenizer_vocab_size']} pieces ({t_tok:.1f} s), model {info['parameters'] / 1e6:.1f}M "
+          f"parameters built in {info['build_s']:.1f} s", flush=True)
+    return model, info
+
+
+class Decoders:
+    """The model's decoding objects for one config, built once (``apply_decoding``), to switch between."""
+
+    def __init__(self, model):
+        self.decoding, self.wer, self.cfg = model.decoding, model.wer, model.cfg.decoding
+
+    def use(self, model) -> None:
+        from omegaconf import open_dict
+
+        model.decoding, model.wer = self.decoding, self.wer
+        with open_dict(model.cfg):
+            model.cfg.decoding = self.cfg
+        if model.joint.fuse_loss_wer:
+            model.joint.set_wer(self.wer)
+
+
+def build_decoders(model, cfg) -> tuple[Decoders, tuple[float, float]]:
+    """``apply_decoding(model, cfg)`` once (a boosting tree or an LM is loaded there): the decoders, and the set-up's
+    (wall s, CPU s)."""
+    from finparakeet.inference.decoding import apply_decoding
+
+    gc.collect()
+    t0, c0 = time.perf_counter(), time.process_time()
+    apply_decoding(model, cfg)
+    return Decoders(model), (time.perf_counter() - t0, time.process_time() - c0)
+
+
+def greedy_computer(decoding) -> Any:
+    """The label-looping computer of a ``greedy_batch`` decoder (where fusion models and confidence live), or None."""
+    inner = getattr(decoding, "decoding", None)
+    return getattr(inner, "decoding_computer", None) or getattr(inner, "_decoding_computer", None)
+
+
+def fusion_models(decoding) -> list[Any]:
+    """The fusion models (boosting tree, n-gram LM) attached to a greedy_batch decoder: a sanity check that the
+    decoder being timed is the one meant."""
+    for obj in (greedy_computer(decoding), getattr(decoding, "decoding", None)):
+        fm = getattr(obj, "fusion_models", None)
+        if fm is not None:
+            return list(fm)
+    return []
+
+
+def timed(fn: Callable[[], Any], device) -> tuple[float, float, Any]:
+    """(wall s, process CPU s, ``fn()``), garbage collected before and CUDA synchronised around it."""
+    import torch
+
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - w0, time.process_time() - c0, out
+
+
+def alternating_runs(decode: Callable[[str], tuple[float, float, Any]], modes: Sequence[str],
+                     repeat: int) -> tuple[dict[str, list[tuple[float, float]]], dict[str, Any]]:
+    """One untimed warm-up per mode, then ``repeat`` rounds of every mode, the order rotated each round (two modes
+    alternate which goes first), so that a change in the machine's load falls on every mode alike. ``decode(mode)``
+    returns (wall s, CPU s, output). Returns the (wall, CPU) of every timed run by mode and each mode's last output."""
+    for mode in modes:
+        w, _, _ = decode(mode)
+        print(f"  warm-up {mode}: {w:.2f} s", flush=True)
+    runs: dict[str, list[tuple[float, float]]] = {m: [] for m in modes}
+    outputs: dict[str, Any] = {}
+    width = max(len(m) for m in modes)
+    for r in range(repeat):
+        k = r % len(modes)
+        for mode in [*modes[k:], *modes[:k]]:
+            w, c, outputs[mode] = decode(mode)
+            runs[mode].append((w, c))
+            print(f"  run {r + 1}/{repeat} {mode:{width}s}: {w:7.2f} s wall, {c:7.2f} s CPU  "
+                  f"(load {fmt_load(load_average())})", flush=True)
+    return runs, outputs
+
+
+def medians(runs: dict[str, list[tuple[float, float]]]) -> dict[str, tuple[float, float]]:
+    """Mode -> (median wall s, median CPU s)."""
+    return {m: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for m, v in runs.items()}
+
+
+def paired_ratio(runs: dict[str, list[tuple[float, float]]], base: str, other: str) -> float:
+    """The median of ``other``/``base`` over the rounds (wall): each pair ran side by side, under the same load."""
+    return statistics.median(b[0] / a[0] for a, b in zip(runs[base], runs[other]))
+
+
+def encoder_seconds(model, items, batch_size: int, device) -> tuple[float, float]:
+    """(wall s, CPU s) of preprocessor + encoder on the decode's batches (longest first), no decoding."""
+    import numpy as np
+    import torch
+
+    order = sorted(items, key=lambda it: -it.cut.duration)
+    gc.collect()
+    start, cpu = time.perf_counter(), time.process_time()
+    with torch.inference_mode():
+        for b in range(0, len(order), batch_size):
+            audios = [it.cut.load_audio()[0].astype(np.float32) for it in order[b:b + batch_size]]
+            lens = torch.tensor([len(a) for a in audios], device=device)
+            sig = torch.zeros(len(audios), int(lens.max()), device=device)
+            for i, a in enumerate(audios):
+                sig[i, : len(a)] = torch.from_numpy(a).to(device)
+            model.forward(input_signal=sig, input_signal_length=lens)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def encoder_split(encoder: tuple[float, float], med: dict[str, tuple[float, float]], base: str,
+                  other: str) -> dict[str, Any]:
+    """The decode less the encoder, in CPU seconds (wall time on a shared machine is too noisy for a difference),
+    for ``base`` and ``other``, and their ratio where the rest is not lost in the encoder's noise (> 2% of ``base``)."""
+    split = {"encoder_s": encoder[0], "encoder_cpu_s": encoder[1],
+             f"rest_{base}_cpu_s": med[base][1] - encoder[1], f"rest_{other}_cpu_s": med[other][1] - encoder[1],
+             "rest_ratio_cpu": None}
+    if split[f"rest_{base}_cpu_s"] > 0.02 * med[base][1]:
+        split["rest_ratio_cpu"] = split[f"rest_{other}_cpu_s"] / split[f"rest_{base}_cpu_s"]
+    return split
