@@ -70,19 +70,31 @@ def catch_rate(confidence: Sequence[float], correct: Sequence[bool], share: floa
     return float(err[queue].sum() / err.sum())
 
 
+def reliability_bins(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[dict[str, Any]]:
+    """The non-empty ones of ``bins`` equal-width confidence bins (1.0 falls in the last): ``lo``, ``hi``,
+    ``count``, mean ``confidence`` and ``accuracy`` (share correct) of the entities in each. The reliability
+    diagram's bars and the ECE's terms."""
+    c = np.clip(np.asarray(confidence, dtype=float), 0.0, 1.0)
+    ok = np.asarray(correct, dtype=float)
+    which = np.minimum((c * bins).astype(int), bins - 1)
+    out = []
+    for b in np.unique(which):
+        m = which == b
+        out.append({"lo": round(b / bins, 6), "hi": round((b + 1) / bins, 6), "count": int(m.sum()),
+                    "confidence": float(c[m].mean()), "accuracy": float(ok[m].mean())})
+    return out
+
+
+def bins_ece(bins: Sequence[dict[str, Any]]) -> float | None:
+    """The ECE of ``reliability_bins``: the entity-weighted mean of |accuracy - mean confidence|."""
+    n = sum(b["count"] for b in bins)
+    return float(sum(b["count"] * abs(b["accuracy"] - b["confidence"]) for b in bins) / n) if n else None
+
+
 def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float | None:
     """ECE: over ``bins`` equal-width confidence bins, the entity-weighted mean of |accuracy - mean confidence|
     (confidence read as P(correct)). None for no entity."""
-    c = np.clip(np.asarray(confidence, dtype=float), 0.0, 1.0)
-    ok = np.asarray(correct, dtype=float)
-    if not len(c):
-        return None
-    which = np.minimum((c * bins).astype(int), bins - 1)  # 1.0 falls in the last bin
-    total = 0.0
-    for b in np.unique(which):
-        m = which == b
-        total += m.sum() * abs(ok[m].mean() - c[m].mean())
-    return float(total / len(c))
+    return bins_ece(reliability_bins(confidence, correct, bins))
 
 
 def confidence_metrics(confidence: Sequence[float], correct: Sequence[bool],
