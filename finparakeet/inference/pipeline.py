@@ -28,7 +28,7 @@ from finparakeet.inference.longform import LongAudioConfig
 from finparakeet.inference.transcriber import DecodeStats, Transcriber, Transcript
 from finparakeet.pretrained import resolve_shipped_name
 from finparakeet.scoring.confidence import AGGREGATIONS, Calibration, load_calibration
-from finparakeet.scoring.review import ReviewItem, confidence_section, review_items, review_queue, write_review
+from finparakeet.scoring.review import ReviewItem, report_sections, review_items, review_queue, write_review
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +253,8 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
                               outputs={name: output}, lm=lm)
 
     if confidence:
-        result.review = review_queue(review_items(rows, how, calibration))
+        manifest_dir = Path(cfg.dataset_manifest).parent if cfg.dataset_manifest else None  # NeMo's relative paths
+        result.review = review_queue(review_items(rows, how, calibration, manifest_dir=manifest_dir))
         result.review_paths = write_review(result.review, output.parent)
     all_stats = {name: stats.to_dict()}
     if boosting.compare:
@@ -282,8 +283,8 @@ def _evaluate(cfg: DictConfig, result: TranscribeResult, inputs: Inputs, stats: 
     for name, manifest in result.outputs.items():
         where = report_dir / NO_BOOSTING if name == NO_BOOSTING else report_dir
         extra = None
-        if name != NO_BOOSTING and result.review:  # the queue's entities: how well confidence finds their errors
-            extra = {"confidence": confidence_section(result.review, how, calibration)}
+        if name != NO_BOOSTING and result.review:  # how well confidence finds errors; the queue's head for the page
+            extra = report_sections(result.review, how, calibration)
         report, paths = evaluate_manifest(manifest, where, bias or None, extra)
         result.reports[name] = report
         result.report_paths[name] = paths

@@ -1,11 +1,19 @@
-"""A self-contained HTML page for an entity report: inline CSS, an inline-SVG per-category chart, worst confusions,
-and side-by-side alignments with entities highlighted. Every piece of transcript text goes through ``html.escape``.
+"""A self-contained HTML page for an entity report: inline CSS, an inline-SVG per-category chart (with the mean
+entity confidence when the report has a confidence section), the confidence metrics and reliability diagram, the
+review queue with an audio player at each entity, worst confusions, and side-by-side alignments with entities
+highlighted. No script, nothing fetched but the report's own reliability PNG and the audio. Every piece of transcript
+text goes through ``html.escape``, every path through ``urllib.parse.quote``.
 """
 
 from __future__ import annotations
 
+import os
 from html import escape
+from pathlib import Path
 from typing import Any, Mapping, Sequence
+from urllib.parse import quote
+
+from finparakeet.scoring.reliability import RELIABILITY_PNG
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1200px;color:#222}
@@ -17,6 +25,7 @@ td.n{text-align:right}h2{margin-top:1.6em}.muted{color:#777}
 .s .h{color:#b00;font-weight:bold}.d .r{text-decoration:line-through;color:#b00}.i .h{color:#06c;font-weight:bold}
 .ent{background:#fff4c2}.ent.bad{background:#ffd9d9}.es{border-left:2px solid #c90}.ee{border-right:2px solid #c90}
 .gap{color:#999;padding:0 6px;align-self:center}
+#review-queue audio{height:28px;width:260px}
 """
 
 
@@ -24,15 +33,21 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
-def _chart(categories: Mapping[str, Mapping[str, Any]]) -> str:
-    """Horizontal bars per category: entity accuracy (green) and entity WER (red, capped at 100%)."""
+def _num(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
+def _chart(categories: Mapping[str, Mapping[str, Any]],
+           confidence: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """Horizontal bars per category: entity accuracy (green), entity WER (red, capped at 100%) and, with the
+    confidence section's ``categories``, the mean entity confidence (blue)."""
     cats = list(categories)
     if not cats:
         return "<p class=muted>No entities.</p>"
-    row, label_w, bar_w = 34, 130, 420
+    row, label_w, bar_w = (48 if confidence else 34), 130, 420
     h = row * len(cats) + 30
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 90}" height="{h}" role="img" '
-             f'aria-label="entity accuracy and entity WER per category">']
+             f'aria-label="entity accuracy, entity WER{" and mean confidence" if confidence else ""} per category">']
     for k, cat in enumerate(cats):
         g = categories[cat]
         y = 10 + k * row
@@ -45,8 +60,16 @@ def _chart(categories: Mapping[str, Mapping[str, Any]]) -> str:
                      f'fill="#d9534f"/>')
         parts.append(f'<text x="{label_w + bar_w * min(wer, 1.0) + 4:.1f}" y="{y + 24}" font-size="10">'
                      f'WER {_pct(g["entity_wer"])}</text>')
+        c = (confidence or {}).get(cat)
+        if c is not None:
+            conf = c["mean_confidence"]
+            parts.append(f'<rect class="conf" data-category="{escape(cat)}" data-confidence="{conf:.4f}" '
+                         f'x="{label_w}" y="{y + 28}" width="{bar_w * conf:.1f}" height="12" fill="#1f4e9c"/>')
+            parts.append(f'<text x="{label_w + bar_w * conf + 4:.1f}" y="{y + 38}" font-size="10">'
+                         f'conf {conf:.3f}</text>')
+    legend = ", blue: mean entity confidence" if confidence else ""
     parts.append(f'<text x="{label_w}" y="{h - 4}" font-size="10" fill="#777">green: entity accuracy, '
-                 f'red: entity WER (bar capped at 100%)</text></svg>')
+                 f'red: entity WER (bar capped at 100%){legend}</text></svg>')
     return "".join(parts)
 
 
@@ -57,6 +80,81 @@ def _group_table(groups: Mapping[str, Mapping[str, Any]]) -> str:
         f"<td class=n>{g['ref_words']}</td></tr>" for c, g in groups.items())
     return ("<table><tr><th>category</th><th>entities</th><th>entity WER</th><th>accuracy</th><th>errors</th>"
             f"<th>ref words</th></tr>{rows}</table>")
+
+
+def _confidence(conf: Mapping[str, Any]) -> str:
+    """The confidence section: how well entity confidence finds errors, and the reliability diagram."""
+    rows = [("AUROC (errors vs correct)", _num(conf["auroc"])),
+            ("AUROC without deleted entities", _num(conf.get("auroc_heard")))]
+    rows += [(f"errors caught by the least confident {escape(s)}", _pct(v)) for s, v in conf["catch_rate"].items()]
+    rows.append(("ECE, raw", _num(conf["ece"])))
+    if "ece_calibrated" in conf:
+        rows.append((f"ECE, calibrated ({escape(conf['calibration']['method'])})", _num(conf["ece_calibrated"])))
+    p = [f"<h2>Confidence</h2><p>Entity confidence ({escape(conf['aggregation'])} of its words' NeMo confidence) over "
+         f"{conf['num_entities']} reference entities ({conf['num_errors']} wrong, {conf['num_deleted']} of them "
+         "wholly deleted).</p><table>",
+         *(f"<tr><td>{k}</td><td class=n>{v}</td></tr>" for k, v in rows), "</table>"]
+    rel = conf.get("reliability")
+    if rel:
+        p.append(f'<p><img id=reliability src="{quote(RELIABILITY_PNG)}" alt="reliability diagram: accuracy per '
+                 'confidence bin"></p><table><tr><th>confidence bin</th><th>entities</th><th>mean confidence</th>'
+                 "<th>accuracy</th></tr>")
+        p.extend(f"<tr><td>{b['lo']:.1f}–{b['hi']:.1f}</td><td class=n>{b['count']}</td>"
+                 f"<td class=n>{b['confidence']:.3f}</td><td class=n>{_pct(b['accuracy'])}</td></tr>"
+                 for b in rel["bins"])
+        p.append("</table>")
+    return "".join(p)
+
+
+def _seconds(x: float) -> str:
+    return f"{x:.3f}".rstrip("0").rstrip(".")
+
+
+def audio_src(path: str, start: float | None, end: float | None, base_dir: str | Path | None = None) -> str:
+    """An entity's player source: the audio file relative to the page's folder ``base_dir`` (an absolute
+    ``file://`` URI without one, or where no relative path exists), percent-encoded, with the media fragment
+    ``#t=start,end`` (``#t=start`` when the entity has no length: a wholly deleted one, placed in the gap)."""
+    absolute = os.path.abspath(path)
+    url = Path(absolute).as_uri()
+    if base_dir is not None:
+        try:
+            url = quote(Path(os.path.relpath(absolute, os.path.abspath(base_dir))).as_posix())
+        except ValueError:  # another drive: no relative path
+            pass
+    if start is not None:
+        url += f"#t={_seconds(start)}" + (f",{_seconds(end)}" if end is not None and end > start else "")
+    return url
+
+
+def _review(review: Mapping[str, Any], base_dir: str | Path | None) -> str:
+    """The review queue's head, least confident first, an audio player at each entity."""
+    items = review["items"]
+    calibrated = any(it.get("calibrated_confidence") is not None for it in items)
+    shown = (f"All {len(items)} entities" if len(items) == review["num_items"] else
+             f"The {len(items)} least confident of {review['num_items']} entities (all of them in review.jsonl "
+             "beside the transcript)")
+    p = [f"<h2>Review queue</h2><p class=muted>{shown}, least confident first; each player starts at the entity "
+         "(a wholly deleted one: at the gap where it was said).</p>",
+         "<table id=review-queue><tr><th>#</th><th>confidence</th>" + ("<th>calibrated</th>" if calibrated else "")
+         + "<th>category</th><th>transcribed</th><th>reference</th><th>verdict</th><th>utterance</th>"
+         "<th>start–end (s)</th><th>listen</th></tr>"]
+    verdicts = {True: "right", False: "wrong", None: "no reference entity"}
+    for k, it in enumerate(items, 1):
+        start, end = it.get("start"), it.get("end")
+        where = ("—" if start is None else _seconds(start) if end is None or end <= start
+                 else f"{_seconds(start)}–{_seconds(end)}")
+        audio = it.get("audio_filepath")
+        player = (f'<audio controls preload="none" src="{escape(audio_src(audio, start, end, base_dir))}"></audio>'
+                  if audio else "<span class=muted>no audio</span>")
+        cal = it.get("calibrated_confidence")
+        p.append(f"<tr class=rq><td class=n>{k}</td><td class=n>{it['confidence']:.3f}</td>"
+                 + (f"<td class=n>{'—' if cal is None else f'{cal:.3f}'}</td>" if calibrated else "")
+                 + f"<td>{escape(it['category'])}</td>"
+                 f"<td class=text>{escape(it['text']) or '<span class=muted>(nothing heard)</span>'}</td>"
+                 f"<td>{escape(it.get('reference') or '')}</td><td>{verdicts[it.get('correct')]}</td>"
+                 f"<td class=id>{escape(str(it['id']))}</td><td class=n>{where}</td><td>{player}</td></tr>")
+    p.append("</table>")
+    return "".join(p)
 
 
 def _windows(n: int, entities: Sequence[Mapping[str, Any]], context: int, max_windows: int) -> list[tuple[int, int]]:
@@ -134,8 +232,10 @@ def _alignment(u: Mapping[str, Any], max_words: int, context: int = 6, max_windo
     return note + '<div class=al>' + "".join(out) + "</div>"
 
 
-def to_html(report: Mapping[str, Any], max_utterances: int = 200, max_words: int = 400) -> str:
-    """The page. Utterances with wrong entities come first; at most ``max_utterances`` are drawn, and an utterance
+def to_html(report: Mapping[str, Any], base_dir: str | Path | None = None, max_utterances: int = 200,
+            max_words: int = 400) -> str:
+    """The page. ``base_dir``: the folder the page is written to (audio paths relative to it; absolute file URIs
+    without it). Utterances with wrong entities come first; at most ``max_utterances`` are drawn, and an utterance
     longer than ``max_words`` shows windows around its wrong entities rather than the whole alignment."""
     r = report
     p = ["<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>Entity report</title>",
@@ -150,7 +250,8 @@ def to_html(report: Mapping[str, Any], max_utterances: int = 200, max_words: int
         p.append(f"<tr><td>rows scored / skipped</td><td class=n>{r['num_rows_scored']} / "
                  f"{len(r.get('skipped', []))}</td></tr>")
     p.append("</table><h2>Per category</h2>")
-    p.append(_chart(r["categories"]))
+    conf = r.get("confidence")
+    p.append(_chart(r["categories"], conf.get("categories") if conf else None))
     p.append(_group_table(r["categories"]))
     u = r["unseen"]
     p.append(f"<h2>Unseen entities</h2><p>{u['num_entities']} entities: entity WER {_pct(u['entity_wer'])}, "
@@ -165,6 +266,10 @@ def to_html(report: Mapping[str, Any], max_utterances: int = 200, max_words: int
         if kp.get("top_false_alarms"):
             p.append("<p>False alarms: " + ", ".join(f"{escape(x['phrase'])} ({x['count']})"
                                                       for x in kp["top_false_alarms"]) + "</p>")
+    if conf:
+        p.append(_confidence(conf))
+    if r.get("review"):
+        p.append(_review(r["review"], base_dir))
     p.append("<h2>Worst confusions</h2><table><tr><th>category</th><th>reference</th><th>hypothesis</th>"
              "<th>count</th></tr>")
     p.extend(f"<tr><td>{escape(c['category'])}</td><td>{escape(c['ref'])}</td><td>{escape(c['hyp'])}</td>"

@@ -35,6 +35,7 @@ from finparakeet.scoring.counts import (N_COLUMNS, N_ENTITIES, N_FORMAT_ONLY, W_
                                         W_SUB, W_UNSCORABLE, W_UTTS, Counts, rates)
 from finparakeet.scoring.html import to_html
 from finparakeet.scoring.keyphrases import prf
+from finparakeet.scoring.reliability import RELIABILITY_PNG, write_reliability_diagram
 from finparakeet.scoring.utterance import UtteranceScore
 
 def _sum_rows(rows: Iterable[Sequence[int]]) -> list[int]:
@@ -249,6 +250,9 @@ def to_markdown(report: Mapping[str, Any], max_confusions: int = 20, max_utteran
         lines.append(f"| ECE, raw | {_num(conf['ece'])} |")
         if "ece_calibrated" in conf:
             lines.append(f"| ECE, calibrated ({conf['calibration']['method']}) | {_num(conf['ece_calibrated'])} |")
+        if conf.get("reliability"):
+            lines += ["", f"Reliability diagram: `{RELIABILITY_PNG}`; the least confident entities, with an audio "
+                      f"player at each, in `{REPORT_HTML}`."]
     lines += ["", "## Worst confusions", "", "| category | reference | hypothesis | count |",
               "| --- | --- | --- | ---: |"]
     for c in r.get("confusions", [])[:max_confusions]:
@@ -336,7 +340,12 @@ def write_reports(report: Mapping[str, Any], output_dir: str | Path,
     # No indent: json's C encoder only runs without one (indented, the dump took most of the writing time).
     paths["json"].write_text(json.dumps(summary, ensure_ascii=False) + "\n", encoding="utf-8")
     paths["md"].write_text(to_markdown(report), encoding="utf-8")
-    paths["html"].write_text(to_html(report), encoding="utf-8")
+    paths["html"].write_text(to_html(report, out), encoding="utf-8")
+    reliability = nested(report, "confidence", "reliability")
+    if reliability:
+        paths["png"] = write_reliability_diagram(reliability, out / RELIABILITY_PNG)
+    else:
+        (out / RELIABILITY_PNG).unlink(missing_ok=True)  # a stale one would describe another transcript
     return paths
 
 

@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from finparakeet.data.rejects import InvalidCut, Reject
-from finparakeet.data.rows import read_rows, row_entities, row_id
+from finparakeet.data.rows import read_rows, resolve_audio_path, row_entities, row_id
 from finparakeet.scoring.confidence import (AGGREGATIONS, Calibration, aggregate, confidence_metrics,
-                                           fit_calibration)
+                                           fit_calibration, reliability_bins)
 from finparakeet.scoring.metrics import EntityScorer
 from finparakeet.scoring.utterance import normalize_arrays
 
 REVIEW_JSONL, REVIEW_CSV = "review.jsonl", "review.csv"
+REVIEW_ROWS = 200  # the head of the queue the entity report (JSON and HTML page) lists; review.jsonl has it all
 # A reference entity whose words were all deleted: the recogniser wrote nothing for it, so no word carries any
 # evidence that it was heard. Confidence 0 says exactly that and puts it at the head of the queue (it is certainly
 # wrong). It can only exist with a reference, so the metrics also report AUROC without such entities
@@ -78,14 +79,19 @@ def _timed(words: Sequence[Mapping[str, Any]], idx: Sequence[int], offset: float
 
 
 def utterance_items(row: Mapping[str, Any], line: int, scorer: EntityScorer, how: str = "min",
-                    references: bool = True) -> list[ReviewItem]:
-    """The review items of one transcript row (see the module docstring); ``references=False`` ignores ``text``."""
+                    references: bool = True, manifest_dir: str | Path | None = None) -> list[ReviewItem]:
+    """The review items of one transcript row (see the module docstring); ``references=False`` ignores ``text``;
+    ``manifest_dir``: the input manifest's folder, against which a relative ``audio_filepath`` is resolved as NeMo
+    does (``data.rows.resolve_audio_path``), so the item names a file a reviewer (or the HTML page) can open."""
     words = _word_confidence(row, line)
     hyp = row.get("pred_text") or ""
     spans = [(m.start(), m.end()) for m in _WORD.finditer(hyp)]
     conf = [float(w["confidence"]) for w in words]
     offset = float(row.get("offset") or 0.0)
-    base = {"id": row_id(row, line), "audio_filepath": row.get("audio_filepath"), "line": line}
+    audio = row.get("audio_filepath")
+    if isinstance(audio, str) and manifest_dir is not None:
+        audio = resolve_audio_path(audio, manifest_dir)
+    base = {"id": row_id(row, line), "audio_filepath": audio, "line": line}
     items: list[ReviewItem] = []
     taken: set[int] = set()
     ref = row.get("text") if references else None
@@ -123,13 +129,16 @@ def utterance_items(row: Mapping[str, Any], line: int, scorer: EntityScorer, how
 
 
 def review_items(rows: Iterable[Mapping[str, Any]], how: str = "min", calibration: Calibration | None = None,
-                 scorer: EntityScorer | None = None, references: bool = True) -> list[ReviewItem]:
-    """Every row's review items, in row order, calibrated when ``calibration`` is given."""
+                 scorer: EntityScorer | None = None, references: bool = True,
+                 manifest_dir: str | Path | None = None) -> list[ReviewItem]:
+    """Every row's review items, in row order, calibrated when ``calibration`` is given (``manifest_dir``: see
+    ``utterance_items``)."""
     if calibration is not None and calibration.aggregation not in (None, how):
         raise ValueError(f"the calibration was fitted on {calibration.aggregation!r} entity confidence, not {how!r}: "
                          "fit one for this aggregation")
     scorer = scorer or EntityScorer()
-    items = [it for line, row in enumerate(rows, 1) for it in utterance_items(row, line, scorer, how, references)]
+    items = [it for line, row in enumerate(rows, 1)
+             for it in utterance_items(row, line, scorer, how, references, manifest_dir)]
     if calibration is not None and items:
         cal = calibration.apply([it.confidence for it in items])
         items = [ReviewItem(**{**asdict(it), "calibrated_confidence": round(float(p), 6)}) for it, p in zip(items, cal)]
@@ -182,7 +191,38 @@ def confidence_section(items: Sequence[ReviewItem], how: str, calibration: Calib
     section["num_unmatched_hypothesis_entities"] = sum(it.source == "hypothesis" for it in items)
     if calibration is not None:
         section["calibration"] = {"method": calibration.method, "fitted_on": calibration.fitted_on}
+    section["categories"] = _category_confidence(scored)
+    section["reliability"] = {"bins": reliability_bins(conf, ok)}
+    if cal is not None:
+        section["reliability"]["bins_calibrated"] = reliability_bins(cal, ok)
     return section
+
+
+def _category_confidence(scored: Sequence[ReviewItem]) -> dict[str, dict[str, Any]]:
+    """Per category: the number of reference entities and their mean (and mean calibrated) confidence."""
+    groups: dict[str, list[ReviewItem]] = {}
+    for it in scored:
+        groups.setdefault(it.category, []).append(it)
+    out = {}
+    for cat, its in groups.items():
+        g: dict[str, Any] = {"num_entities": len(its), "mean_confidence": sum(it.confidence for it in its) / len(its)}
+        if its[0].calibrated_confidence is not None:
+            g["mean_calibrated_confidence"] = sum(it.calibrated_confidence or 0.0 for it in its) / len(its)
+        out[cat] = g
+    return out
+
+
+def review_section(queue: Sequence[ReviewItem], limit: int = REVIEW_ROWS) -> dict[str, Any]:
+    """The report's ``review`` section: the head of the queue (its ``limit`` least confident items, as in
+    ``review.jsonl``) that the HTML page lists with an audio player at each entity, and the queue's length."""
+    return {"num_items": len(queue), "items": [asdict(it) for it in queue[:limit]]}
+
+
+def report_sections(queue: Sequence[ReviewItem], how: str, calibration: Calibration | None = None,
+                    limit: int = REVIEW_ROWS) -> dict[str, Any]:
+    """What a queue adds to the entity report: ``confidence`` (``confidence_section``: metrics, per-category mean
+    confidence, reliability bins) and ``review`` (``review_section``: the page's table)."""
+    return {"confidence": confidence_section(queue, how, calibration), "review": review_section(queue, limit)}
 
 
 def read_transcript(path: str | Path) -> list[dict[str, Any]]:
