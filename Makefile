@@ -50,13 +50,16 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # The CPU benchmarks, one after the other (each takes the machine), with the commands of the committed records:
-# each writes results/bench_<name>.json, then RESULTS.md is rendered again. Earnings-21 ones skip without ../shared.
-bench: env
+# each writes results/bench_<name>.json, then RESULTS.md is rendered again. Earnings-21 ones skip without ../shared;
+# bench_lm needs KenLM's lmplz (make kenlm).
+bench: env kenlm
 	$(BIN)/python bench/bench_synth.py
 	$(BIN)/python bench/bench_scoring.py --repeat 1
 	$(BIN)/python bench/bench_evaluate.py
 	$(BIN)/python bench/bench_adapters.py
 	$(BIN)/python bench/bench_boosting.py
+	$(BIN)/python bench/bench_lm.py
+	$(BIN)/python bench/bench_confidence.py
 	$(BIN)/python bench/bench_longform.py --minutes 10
 	$(BIN)/python recipes/write_results.py
 

@@ -129,3 +129,58 @@ def test_every_committed_record_is_rendered_with_its_command():
         assert doc["benchmark"] == name and doc["command"].startswith(f"python bench/bench_{name}.py")
         assert doc["machine"]["load_average_before"] and doc["machine"]["load_average_after"]
         assert "table_markdown" not in json.dumps(doc)  # figures only: the tables are drawn by bench_book
+
+
+def _decode_result(modes, seconds, cpu, **extra):
+    out = {"model": "tiny_tdt", "parameters": 1_088_134, "tokenizer_vocab_size": 128, "audio_seconds": 184.09}
+    for mode, s, c in zip(modes, seconds, cpu):
+        out.update({f"decode_{mode}_s": s, f"decode_{mode}_cpu_s": c, f"rtfx_{mode}": 184.09 / s})
+    return {**out, **extra}
+
+
+def test_lm_record_renders_the_build_and_the_fusion_ratio(benchutil):
+    build = {"recipe_s": 6.04, "lmplz_s": 2.8, "tokenise_s": 0.41, "lines": 18943, "tokens": 1_491_731,
+             "unknown_lines": 0, "ngram_counts": {"2": 4599, "1": 124, "3": 38447, "5": 322041, "4": 143868},
+             "arpa_bytes": 13_424_812, "goal_met": True}
+    tiny = _decode_result(("no_lm", "lm"), (1.36, 1.38), (0.90, 0.94), build=build, lm_load_s=10.55, ratio=1.013,
+                          ratio_cpu=1.042, goal_met=True, tokens_emitted={"no_lm": 808, "lm": 775},
+                          encoder_split={"rest_ratio_cpu": 2.5})
+    figures = {"corpus": {"source": "earnings21", "root": "../shared/earnings21", "calls": 44, "sentences": 18943,
+                          "words": 362349, "read_s": 2.93},
+               "lm": {"order": 5, "alpha": 0.3, "build_command": "python recipes/build_lm.py ... order=5"},
+               "protocol": {"strategy": "greedy_batch"},
+               "results": {"tiny": tiny, "0.6b": {"error": "MemoryError: out of memory\nmore"}}}
+    goal = {"ratio_max": 1.3, "build_seconds_max": 60.0}
+    md = render_bench("lm", benchutil.record("lm", [], MACHINE, goal, figures))
+    assert md.startswith("### Finance n-gram LM: build and fusion overhead\n\n`python bench/bench_lm.py`")
+    assert "Earnings-21's reference text (44 calls, 18,943 sentences, 362,349 words)" in md
+    assert "`ngram_lm_alpha` 0.3" in md and "reading and splitting the references (2.9 s)" in md
+    # n-gram counts by order, whatever the JSON's order
+    assert ("| tiny (128 pieces) | 1,491,731 | 124 / 4,599 / 38,447 / 143,868 / 322,041 | 13.4 MB | 2.8 s | 0.4 s | "
+            "**6.0 s** (met) |") in md
+    assert "Loading the LM into the decoder is set-up, timed apart: 10.6 s (tiny)." in md
+    assert ("| `tiny_tdt` (1.1M) | 184 s | 1.36 s / 0.90 s | 1.38 s / 0.94 s | 135.4 / 133.4 | 808 / 775 | "
+            "**1.01×** / 1.04× (met) |") in md
+    assert "| 0.6b | failed: MemoryError: out of memory | | | | | |" in md
+    assert "takes 2.50× (tiny) the CPU time with the LM" in md
+    tiny.update(ratio=1.42, goal_met=False, encoder_split=None)
+    build.update(recipe_s=75.0, goal_met=False)
+    md = render_bench("lm", benchutil.record("lm", [], MACHINE, goal, figures))
+    assert "**75.0 s** (**not met**)" in md and "**1.42×** / 1.04× (**not met**)" in md
+    assert "CPU time with the LM" not in md  # no encoder split: no sentence about it
+
+
+def test_confidence_record_renders_three_modes_and_the_ratio(benchutil):
+    tiny = _decode_result(("plain", "timestamps", "confidence"), (1.30, 1.35, 1.43), (0.90, 0.93, 0.99),
+                          ratio=1.1, ratio_cpu=1.1, ratio_confidence_to_timestamps=1.059, goal_met=True)
+    figures = {"confidence_cfg": {"aggregation": "min", "exclude_blank": True,
+                                  "method_cfg": {"name": "entropy", "entropy_type": "tsallis"}},
+               "protocol": {"strategy": "greedy_batch"}, "results": {"tiny": tiny}}
+    md = render_bench("confidence", benchutil.record("confidence", [], MACHINE, {"ratio_max": 1.2}, figures))
+    assert md.startswith("### Word confidence overhead\n\n`python bench/bench_confidence.py`")
+    assert "name entropy, entropy_type tsallis, token → word `min`" in md
+    assert ("| `tiny_tdt` (1.1M) | 184 s | 1.30 s / 0.90 s | 1.35 s / 0.93 s | 1.43 s / 0.99 s | 1.06× | "
+            "**1.10×** / 1.10× (met) |") in md
+    tiny.update(ratio=1.25, goal_met=False)
+    md = render_bench("confidence", benchutil.record("confidence", [], MACHINE, {"ratio_max": 1.2}, figures))
+    assert "**1.25×** / 1.10× (**not met**)" in md

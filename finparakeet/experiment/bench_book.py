@@ -195,6 +195,77 @@ def _boosting(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _model_label(r: Mapping[str, Any]) -> str:
+    return f"`{r['model']}` ({r['parameters'] / 1e6:.1f}M)"
+
+
+def _wall_cpu(r: Mapping[str, Any], mode: str) -> str:
+    return f"{_s(r[f'decode_{mode}_s'])} / {_s(r[f'decode_{mode}_cpu_s'])}"
+
+
+def _lm(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
+    c, lm = d["corpus"], d["lm"]
+    ok = {k: r for k, r in d["results"].items() if "error" not in r}
+    out = [f"A {lm['order']}-gram token LM of Earnings-21's reference text ({c['calls']} calls, {c['sentences']:,} "
+           f"sentences, {c['words']:,} words) built with each model's tokenizer by `recipes/build_lm.py`, then "
+           f"`{d['protocol']['strategy']}` decoding with and without its shallow fusion (NeMo's NGPU-LM, "
+           f"`ngram_lm_alpha` {lm['alpha']:g}), random weights (the hypotheses are garbage: only the timing matters), "
+           "one warm-up per mode, then alternating runs; medians.", "",
+           f"The build, `{lm['build_command']}`, is timed whole in its own process (Python, Hydra and imports "
+           "included). Parts of it: lmplz's own time from the LM's record, and, timed apart, tokenising the sentences "
+           f"and reading and splitting the references ({_s(c['read_s'], '.1f')}).", "",
+           f"| tokenizer | tokens | n-grams (orders 1–{lm['order']}) | ARPA file | lmplz | tokenising | "
+           f"build, whole (goal ≤ {goal['build_seconds_max']:g} s) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for key, r in ok.items():
+        b = r["build"]
+        grams = " / ".join(f"{n:,}" for _, n in sorted(b["ngram_counts"].items(), key=lambda kv: int(kv[0])))
+        out.append(f"| {key} ({r['tokenizer_vocab_size']:,} pieces) | {b['tokens']:,} | {grams} | "
+                   f"{_size(b['arpa_bytes'])} | {_s(b['lmplz_s'], '.1f')} | {_s(b['tokenise_s'], '.1f')} | "
+                   f"**{_s(b['recipe_s'], '.1f')}** ({_met(b['goal_met'])}) |")
+    out += ["", "Loading the LM into the decoder is set-up, timed apart: "
+            + ", ".join(f"{_s(r['lm_load_s'], '.1f')} ({k})" for k, r in ok.items()) + ".", "",
+            f"| model | audio | no LM (wall / CPU) | LM (wall / CPU) | RTFx no LM / LM | tokens emitted no LM / LM | "
+            f"ratio wall / CPU (goal ≤ {goal['ratio_max']:g}×) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for key, r in d["results"].items():
+        if "error" in r:
+            out.append(f"| {key} | {_failed(r['error'])} | | | | | |")
+            continue
+        t = r["tokens_emitted"]
+        out.append(f"| {_model_label(r)} | {_s(r['audio_seconds'], '.0f')} | {_wall_cpu(r, 'no_lm')} | "
+                   f"{_wall_cpu(r, 'lm')} | {r['rtfx_no_lm']:.1f} / {r['rtfx_lm']:.1f} | {t['no_lm']:,} / {t['lm']:,} | "
+                   f"**{_x(r['ratio'])}** / {_x(r['ratio_cpu'])} ({_met(r['goal_met'])}) |")
+    rest = [f"{_x(r['encoder_split']['rest_ratio_cpu'])} ({k})" for k, r in ok.items()
+            if (r.get("encoder_split") or {}).get("rest_ratio_cpu") is not None]
+    if rest:
+        out += ["", "The encoder is the same in both modes; the rest of the decode (the greedy loop, where the LM is "
+                "queried once per step, audio reading, the pipeline) takes " + ", ".join(rest)
+                + " the CPU time with the LM."]
+    return out
+
+
+def _confidence(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
+    cc = d["confidence_cfg"]
+    method = cc.get("method_cfg") or {}
+    how = ", ".join(f"{k} {v}" for k, v in method.items())
+    out = [f"`{d['protocol']['strategy']}` decoding through the transcribe pipeline in three modes: plain (the "
+           "recipe's default), with word times (`timestamps=true`), and with `confidence=true` (NeMo's word "
+           f"confidence, `confidence_cfg` of `conf/transcribe.yaml`: {how}, token → word `{cc.get('aggregation')}`; "
+           "it needs the word times too). Random weights (the hypotheses are garbage: only the timing matters), one "
+           "warm-up per mode, then rounds of the three, the order rotated; medians.", "",
+           "| model | audio | plain (wall / CPU) | word times (wall / CPU) | confidence (wall / CPU) | "
+           f"confidence / word times | confidence / plain, wall / CPU (goal ≤ {goal['ratio_max']:g}×) |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for key, r in d["results"].items():
+        if "error" in r:
+            out.append(f"| {key} | {_failed(r['error'])} | | | | | |")
+            continue
+        out.append(f"| {_model_label(r)} | {_s(r['audio_seconds'], '.0f')} | {_wall_cpu(r, 'plain')} | "
+                   f"{_wall_cpu(r, 'timestamps')} | {_wall_cpu(r, 'confidence')} | "
+                   f"{_x(r['ratio_confidence_to_timestamps'])} | **{_x(r['ratio'])}** / {_x(r['ratio_cpu'])} "
+                   f"({_met(r['goal_met'])}) |")
+    return out
+
+
 def _strategy_label(strategy: str, r: Mapping[str, Any], la: Mapping[str, Any]) -> str:
     if strategy == "windows":
         return f"`windows` ({la['window']:g} s, {la['overlap']:g} s overlap; {r['windows']} windows)"
@@ -225,6 +296,8 @@ BENCHMARKS: dict[str, tuple[str, Callable[..., list[str]]]] = {
     "evaluate": ("Evaluate end to end", _evaluate),
     "adapters": ("Adapters vs full fine-tuning, Parakeet-TDT-0.6B-v2's architecture", _adapters),
     "boosting": ("Phrase boosting overhead", _boosting),
+    "lm": ("Finance n-gram LM: build and fusion overhead", _lm),
+    "confidence": ("Word confidence overhead", _confidence),
     "longform": ("Long recordings", _longform),
 }
 
