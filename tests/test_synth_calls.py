@@ -102,3 +102,42 @@ def test_synthesised_calls_write_metadata_and_call_ids(tmp_path):
         assert sf.info(r["audio_filepath"]).duration == pytest.approx(r["duration"], abs=0.001)
         assert len(r["entities"]) == sum(len(p["entities"]) for p in parts)
         assert all(r["text"][e["start"]:e["end"]] == e["text"] for e in r["entities"])
+
+
+def test_consecutive_calls_join_until_a_recording_is_long_enough():
+    from finparakeet.synth.recordings import group_calls
+
+    assert group_calls({"a": 100, "b": 100}, 0, 0.4) == [["a"], ["b"]]  # 0: one recording per call
+    groups = group_calls({"a": 300, "b": 300, "c": 700, "d": 50}, 600, 0.4)
+    assert groups == [["a", "b"], ["c", "d"]]  # 300 + 0.4 + 300 >= 600; d, too short alone, joins c
+    assert group_calls({"a": 100, "b": 100}, 600, 0.4) == [["a", "b"]]  # never a call left out
+
+
+def test_joined_recordings_name_their_calls_and_get_the_union_of_their_lists(tmp_path):
+    import numpy as np
+    from lhotse import MonoCut, Recording, SupervisionSegment
+
+    from finparakeet.biasing.calls import call_phrases, write_call_lists
+    from finparakeet.data.nemo_manifest import write_nemo_manifest
+    from finparakeet.synth.recordings import write_call_recordings
+
+    cuts = []
+    for i, call in enumerate(["c1", "c1", "c2", "c3"]):
+        path = tmp_path / f"u{i}.wav"
+        sf.write(path, np.full(16000, 0.1 * (i + 1), dtype=np.float32), 16000)
+        sup = SupervisionSegment(f"u{i}", f"u{i}", 0, 1.0, text=f"Line {i} of Apple.",
+                                 custom={"call_id": call, "entities": [
+                                     {"start": 10, "end": 15, "category": "ORG", "text": "Apple"}]})
+        cuts.append(MonoCut(f"u{i}", 0, 1.0, 0, recording=Recording.from_file(path, f"u{i}"), supervisions=[sup]))
+    rows = write_call_recordings(cuts, tmp_path / "calls", pause_s=0.5, min_seconds=2.0)
+    # c1 (2 s + a pause) is long enough alone; c2 then c3 reach 2 s together
+    assert [r["call_ids"] for r in rows] == [["c1"], ["c2", "c3"]]
+    assert rows[0]["call_id"] == "c1" and "call_id" not in rows[1]
+    assert rows[1]["audio_filepath"].endswith("c2+2.wav") and rows[1]["duration"] == pytest.approx(2.5)
+    assert rows[1]["utterances"] == ["u2", "u3"]
+    assert all(r["text"][e["start"]:e["end"]] == "Apple" for r in rows for e in r["entities"])
+    manifest = write_nemo_manifest(rows, tmp_path / "long.json")
+    metas = {c: {"id": c, "company": f"Co {c}", "ticker": c.upper()} for c in ("c1", "c2", "c3")}
+    assert write_call_lists(manifest, metas, tmp_path / "long_lists.json") == 2
+    lists = [json.loads(x)["bias_list"] for x in (tmp_path / "long_lists.json").read_text().splitlines()]
+    assert lists[1] == call_phrases(metas["c2"]) + call_phrases(metas["c3"])

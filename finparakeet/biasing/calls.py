@@ -8,6 +8,7 @@ same form) names the company, its ticker, the executives and analysts, and the p
 
 :func:`call_phrases` turns one into a bias list; :func:`write_call_lists` copies a manifest (or cuts file) with each
 utterance's call list in ``bias_list``, the row field NeMo's per-stream biasing reads in ``recipes/transcribe.py``.
+A recording of several calls joined (``call_ids``, ``finparakeet.synth.recordings``) gets the union of their lists.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from typing import Any, Mapping
 from finparakeet.biasing.copying import copy_with_lists
 from finparakeet.biasing.phrases import clean_phrases
 
-__all__ = ["CALL_FIELD", "read_calls", "call_phrases", "write_call_lists"]
+__all__ = ["CALL_FIELD", "CALLS_FIELD", "read_calls", "call_phrases", "row_call_ids", "write_call_lists"]
 
 CALL_FIELD = "call_id"  # the row (or supervision custom) field naming an utterance's call
+CALLS_FIELD = "call_ids"  # a recording of several calls joined: all of them, in order
 
 
 def read_calls(path: str | Path) -> dict[str, dict[str, Any]]:
@@ -54,19 +56,28 @@ def call_phrases(call: Mapping[str, Any]) -> list[str]:
     return clean_phrases(x for x in (call.get("company"), call.get("ticker"), *people, *peers) if x)
 
 
+def row_call_ids(fields: Mapping[str, Any]) -> list[Any]:
+    """The calls a row (or supervision custom) belongs to: ``call_ids``, else ``[call_id]``, else none."""
+    ids = fields.get(CALLS_FIELD)
+    if ids is None:
+        return [] if fields.get(CALL_FIELD) is None else [fields[CALL_FIELD]]
+    return list(ids) if isinstance(ids, (list, tuple)) else [ids]
+
+
 def write_call_lists(transcripts: str | Path, calls: Mapping[str, Mapping[str, Any]], output: str | Path,
                      field_name: str = "bias_list") -> int:
-    """Copy ``transcripts`` with each utterance's call list in ``field_name``; rows without a call get none, a row
-    naming an unknown call is an error (file, line, id). Returns the number of utterances given a list."""
+    """Copy ``transcripts`` with each utterance's call list in ``field_name`` (several calls: the union of their lists,
+    in order); rows without a call get none, a row naming an unknown call is an error (file, line, id). Returns the
+    number of utterances given a list."""
     lists = {cid: call_phrases(c) for cid, c in calls.items()}
 
-    def list_of(call_id: Any, where: str) -> list[str] | None:
-        if call_id is None:
-            return None
-        if call_id not in lists:
-            raise ValueError(f"{where}: {CALL_FIELD} {call_id!r} is not in the calls file")
-        return lists[call_id]
+    def list_of(fields: Mapping[str, Any], where: str) -> list[str] | None:
+        ids = row_call_ids(fields)
+        unknown = [i for i in ids if i not in lists]
+        if unknown:
+            raise ValueError(f"{where}: {CALL_FIELD} {unknown[0]!r} is not in the calls file")
+        return clean_phrases(p for i in ids for p in lists[i]) or None
 
     return copy_with_lists(
-        transcripts, output, field_name, lambda row: list_of(row.fields.get(CALL_FIELD), f"{row.source}:{row.line}"),
-        lambda cut, sup: list_of((sup.custom or {}).get(CALL_FIELD), f"{transcripts}: cut {cut.id}"))
+        transcripts, output, field_name, lambda row: list_of(row.fields, f"{row.source}:{row.line}"),
+        lambda cut, sup: list_of(sup.custom or {}, f"{transcripts}: cut {cut.id}"))

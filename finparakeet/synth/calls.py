@@ -32,6 +32,8 @@ class CallConfig:
     peers: tuple[int, int] = (2, 3)  # other companies of the sector the call may mention
     recordings: bool = False  # also write each test call as one recording (test_calls/, test_calls_manifest.json)
     pause_s: float = 0.4  # silence between utterances in those recordings
+    recording_min_s: float = 0.0  # join consecutive test calls into one recording until it lasts this long; 0: one
+                                  # recording per call
 
 
 @dataclass(frozen=True)

@@ -297,7 +297,7 @@ def synthesize_corpus(cfg: SynthConfig, lexicon: Lexicon | None = None) -> dict[
     long_rows = []
     if plan.calls and cfg.calls.recordings:  # long-form decoding is measured on whole calls
         long_rows = write_call_recordings(cuts["test"], out / "audio" / "test_calls", cfg.calls.pause_s,
-                                          cfg.tts.sample_rate)
+                                          cfg.tts.sample_rate, cfg.calls.recording_min_s)
         write_nemo_manifest(long_rows, out / CALL_RECORDINGS_MANIFEST)
     summary = _summary(cfg, plan, cuts)
     if long_rows:
