@@ -141,3 +141,25 @@ def test_joined_recordings_name_their_calls_and_get_the_union_of_their_lists(tmp
     assert write_call_lists(manifest, metas, tmp_path / "long_lists.json") == 2
     lists = [json.loads(x)["bias_list"] for x in (tmp_path / "long_lists.json").read_text().splitlines()]
     assert lists[1] == call_phrases(metas["c2"]) + call_phrases(metas["c3"])
+
+
+def test_a_corpus_made_without_calls_is_not_reused_for_a_run_that_asks_for_them(tmp_path):
+    from omegaconf import OmegaConf
+
+    from finparakeet.training.data import check_corpus_calls, synthesize_if_absent
+
+    for split in ("train", "dev", "test"):
+        (tmp_path / f"{split}_cuts.jsonl.gz").write_bytes(b"")
+    old = {"config": {"num_utterances": 10}}  # a summary from before calls existed: no calls
+    (tmp_path / "summary.json").write_text(json.dumps(old))
+    data = {"dir": str(tmp_path), "synth": {"num_utterances": 10, "calls": {"enabled": True, "recordings": True}},
+            **{f"{s}_cuts": str(tmp_path / f"{s if s != 'validation' else 'dev'}_cuts.jsonl.gz")
+               for s in ("train", "validation", "test")}}
+    with pytest.raises(ValueError, match=r"calls\.enabled=False there, True asked.*delete that folder"):
+        synthesize_if_absent(OmegaConf.create(data))
+    check_corpus_calls(tmp_path, {})  # the same settings (the defaults): reused as it is
+    assert synthesize_if_absent(OmegaConf.create({**data, "synth": {"num_utterances": 10}})) is None
+    (tmp_path / "summary.json").write_text(json.dumps({"config": {"calls": {"enabled": True, "recordings": True}}}))
+    check_corpus_calls(tmp_path, {"enabled": True, "recordings": True})
+    with pytest.raises(ValueError, match=r"calls\.recording_min_s=0\.0 there, 600\.0 asked"):
+        check_corpus_calls(tmp_path, {"enabled": True, "recordings": True, "recording_min_s": 600})

@@ -18,8 +18,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from finparakeet.data.validate import CLEAN_CUTS, REJECTS, SUMMARY, ValidationConfig, format_summary, validate_to_dir
 
-__all__ = ["SPLITS", "PreparedData", "prepare_data", "synthesize_if_absent", "validate_split", "ensure_tokenizer",
-           "with_replay"]
+__all__ = ["SPLITS", "PreparedData", "prepare_data", "check_corpus_calls", "synthesize_if_absent", "validate_split",
+           "ensure_tokenizer", "with_replay"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +44,37 @@ def _plain(node: Any) -> Any:
     return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
 
 
+def check_corpus_calls(corpus_dir: str | Path, calls: Mapping[str, Any]) -> None:
+    """``ValueError`` when the corpus in ``corpus_dir`` was synthesised with other ``calls`` settings than asked for.
+
+    The folder's name says utterances and seed, not calls: a corpus of loose sentences must not be reused for a run
+    that asks for calls (nor the reverse). The corpus' ``summary.json`` records what made it; a summary from before
+    calls existed means the defaults (no calls)."""
+    from finparakeet.synth import from_dict
+    from finparakeet.synth.calls import CallConfig
+
+    summary = Path(corpus_dir) / "summary.json"
+    if not summary.is_file():
+        return
+    made = (json.loads(summary.read_text(encoding="utf-8")).get("config") or {}).get("calls") or {}
+    made_cfg, asked_cfg = from_dict(CallConfig, made), from_dict(CallConfig, dict(calls))
+    if made_cfg != asked_cfg:
+        diff = ", ".join(f"calls.{k}={getattr(made_cfg, k)!r} there, {getattr(asked_cfg, k)!r} asked"
+                         for k in CallConfig.__dataclass_fields__ if getattr(made_cfg, k) != getattr(asked_cfg, k))
+        raise ValueError(f"data.dir={corpus_dir} holds a corpus synthesised with other data.synth.calls settings than "
+                         f"this run asks for ({diff}; see {summary}): delete that folder to synthesise it again, or "
+                         "set data.dir elsewhere")
+
+
 def synthesize_if_absent(data_cfg: DictConfig) -> Optional[dict[str, Any]]:
-    """Run ``finparakeet.synth`` into ``data.dir`` when ``data.synth`` is set and a configured split is missing."""
+    """Run ``finparakeet.synth`` into ``data.dir`` when ``data.synth`` is set and a configured split is missing; an
+    existing corpus is checked against the ``data.synth.calls`` asked for (:func:`check_corpus_calls`)."""
     synth = data_cfg.get("synth")
     if not synth:
         return None
     paths = [data_cfg.get(key) for key in SPLITS.values() if data_cfg.get(key)]
     if paths and all(Path(p).is_file() for p in paths):
+        check_corpus_calls(data_cfg.dir, _plain(synth).get("calls") or {})
         return None
     from finparakeet.synth import SynthConfig, from_dict, synthesize_corpus
 
