@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(espeak-ng sox libsox-fmt-all fortunes fortunes-min wordnet flite festival festvox-kallpc16k festvox-kdlpc16k
-          festvox-us-slt-hts)
+          festvox-us-slt-hts chromium)
 missing=()
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v sox >/dev/null || missing+=(sox libsox-fmt-all)
@@ -15,6 +15,7 @@ command -v text2wave >/dev/null || missing+=(festival)
 [ -d /usr/share/festival/voices/english/kal_diphone ] || missing+=(festvox-kallpc16k)
 [ -d /usr/share/festival/voices/english/ked_diphone ] || missing+=(festvox-kdlpc16k)
 [ -d /usr/share/festival/voices/us/cmu_us_slt_arctic_hts ] || missing+=(festvox-us-slt-hts)
+command -v chromium >/dev/null || missing+=(chromium)  # the headless check of the HTML report's page
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

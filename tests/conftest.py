@@ -64,3 +64,16 @@ def find_span(text: str, surface: str, category: str, start_at: int = 0, **kw):
     if i < 0:
         raise ValueError(f"{surface!r} does not occur in {text!r}")
     return EntitySpan(i, i + len(surface), category, surface, **kw)
+
+
+def transcript_row(text: str | None, pred: str, conf, times=None, **extra) -> dict:
+    """A transcript row as ``recipes/transcribe.py confidence=true`` writes it: ``pred_text`` and one ``word`` entry
+    (word, start, end, NeMo confidence) per word; ``times`` default to 0.5 s per word; ``text=None``: no reference.
+    ``extra`` adds or replaces fields (``id``, ``audio_filepath``, ``offset``...)."""
+    words = pred.split()
+    times = times or [(0.5 * k, 0.5 * k + 0.4) for k in range(len(words))]
+    row = {"audio_filepath": "/audio/a.wav", "id": "utt1", "text": text, "pred_text": pred,
+           "word": [{"word": w, "start": s, "end": e, "confidence": c} for w, c, (s, e) in zip(words, conf, times)]}
+    if text is None:
+        del row["text"]
+    return {**row, **extra}

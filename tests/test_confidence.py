@@ -10,10 +10,11 @@ import math
 import numpy as np
 import pytest
 
+from conftest import transcript_row
 from finparakeet.scoring.confidence import (Calibration, aggregate, auroc, catch_rate, confidence_metrics,
                                             expected_calibration_error, fit_calibration, load_calibration, pav)
-from finparakeet.scoring.review import (DELETED_CONFIDENCE, REVIEW_CSV, REVIEW_JSONL, ReviewItem, confidence_section,
-                                        read_review, review_items, review_queue, write_review)
+from finparakeet.scoring.review import (DELETED_CONFIDENCE, REVIEW_CSV, REVIEW_JSONL, REVIEW_ROWS,
+                                        confidence_section, read_review, review_items, review_queue, write_review)
 
 slow = pytest.mark.slow  # decodes with the (tiny) NeMo model
 
@@ -93,18 +94,10 @@ def test_calibration_fit_and_apply_on_a_synthetic_case(method, tmp_path):
 # ---- the review queue from transcript rows (no model) ---------------------------------------------------------------
 
 
-def _row(text, pred, conf, times=None, **extra):
-    words = pred.split()
-    times = times or [(0.5 * k, 0.5 * k + 0.4) for k in range(len(words))]
-    return {"audio_filepath": "/audio/a.wav", "id": extra.pop("id", "utt1"), "text": text, "pred_text": pred,
-            "word": [{"word": w, "start": s, "end": e, "confidence": c} for w, c, (s, e) in zip(words, conf, times)],
-            **extra}
-
-
 def test_review_items_reference_entities_take_their_aligned_words_confidence():
-    rows = [_row("Apple raised guidance in Q3", "Apple raised guidance in Q2", [0.9, 0.8, 0.6, 0.95, 0.3],
-                 offset=10.0),
-            _row("Tesla cut its dividend", "Tesla cut its", [0.7, 0.9, 0.9], id="utt2")]
+    rows = [transcript_row("Apple raised guidance in Q3", "Apple raised guidance in Q2", [0.9, 0.8, 0.6, 0.95, 0.3],
+                           offset=10.0),
+            transcript_row("Tesla cut its dividend", "Tesla cut its", [0.7, 0.9, 0.9], id="utt2")]
     items = review_items(rows, "min")
     by = {(it.id, it.reference): it for it in items}
     q3 = by[("utt1", "Q3")]
@@ -122,8 +115,7 @@ def test_review_items_reference_entities_take_their_aligned_words_confidence():
 
 
 def test_review_items_without_reference_are_the_hypothesis_entities():
-    row = _row("", "EBITDA grew 12% in Q3", [0.4, 0.9, 0.5, 0.9, 0.8])
-    row.pop("text")
+    row = transcript_row(None, "EBITDA grew 12% in Q3", [0.4, 0.9, 0.5, 0.9, 0.8])
     items = review_items([row], "mean")
     assert [(it.text, it.category, it.source, it.correct) for it in items] == [
         ("EBITDA", "TERM", "hypothesis", None), ("12%", "PERCENT", "hypothesis", None),
@@ -134,7 +126,7 @@ def test_review_items_without_reference_are_the_hypothesis_entities():
 
 
 def test_queue_files_hold_the_same_records(tmp_path):
-    rows = [_row("Apple raised guidance in Q3", "Apple raised guidance in Q2", [0.9, 0.8, 0.6, 0.95, 0.3])]
+    rows = [transcript_row("Apple raised guidance in Q3", "Apple raised guidance in Q2", [0.9, 0.8, 0.6, 0.95, 0.3])]
     cal = fit_calibration([0.1, 0.2, 0.8, 0.9], [False, False, True, True], "isotonic", aggregation="min")
     queue = review_queue(review_items(rows, "min", cal))
     paths = write_review(queue, tmp_path)
@@ -201,6 +193,11 @@ def test_nemo_word_confidence_on_every_word_and_the_queue(world, model, strategy
     assert conf["num_entities"] == sum(it.source == "reference" for it in queue)
     assert conf["auroc"] is None or 0.0 <= conf["auroc"] <= 1.0
     assert "## Confidence" in (tmp_path / "entity_report.md").read_text()
+    assert report["review"]["num_items"] == len(queue) and report["review"]["items"][0]["id"] == queue[0].id
+    assert set(conf["categories"]) <= set(report["categories"]) and conf["reliability"]["bins"]
+    page = (tmp_path / "entity_report.html").read_text()
+    assert "id=review-queue" in page and page.count("<audio controls") == min(len(queue), REVIEW_ROWS)
+    assert (tmp_path / "entity_report.reliability.png").read_bytes().startswith(b"\x89PNG")
 
 
 @slow
