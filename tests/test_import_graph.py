@@ -37,7 +37,7 @@ LAYERS: dict[str, set[str]] = {
     "training": {"entities", "rundir", "conf", "data", "biasing", "synth", "models", "lightning", "pretrained",
                  "inference"},  # inference.decoding: the one place decoding is configured (the lm group)
     "experiment": {"entities", "rundir", "conf", "text", "data", "biasing", "scoring", "synth", "models", "lightning",
-                   "inference", "training"},
+                   "inference", "training", "lm"},
     # the Whisper anchor needs the optional extra `whisper`: only its recipe imports it, no subpackage may
     "whisper": {"conf", "data", "biasing", "inference"},
 }

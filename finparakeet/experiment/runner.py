@@ -1,10 +1,10 @@
-"""Run the "start big, then fine-tune" experiment: train every system, decode the test splits, collect the numbers.
+"""The experiment's training stages: which systems there are, and training each one (or finding it trained).
 
 Each training stage is the user-facing command (``recipes/train.py`` with the stage's overrides), run in this process
 through the library (:func:`finparakeet.training.job.train_job`: the same config, run dir and ``.hydra/`` record), so
 the experiment is exactly what a user can rerun by hand; a finished stage (``artifacts/run.json`` at its step budget)
-is skipped and an interrupted one resumes from its newest intact checkpoint. Decoding goes through the transcribe
-library in this process (one model load per system) with the finance bias list, with and without boosting.
+is skipped and an interrupted one resumes from its newest intact checkpoint. A system whose ``train`` is null is
+never trained here: its run dir must already hold the finished model (a base trained by its own script).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ class SystemSpec:
     key: str
     label: str
     run: str  # run dir name under runs_dir
-    train: tuple[str, ...]  # recipes/train.py overrides
+    train: tuple[str, ...] | None  # recipes/train.py overrides; None: not trained by the experiment
+    adapted: bool = False  # the general base adapted to finance (a candidate for the best adapted system)
 
 
 @dataclass
@@ -40,13 +41,14 @@ class StageLog:
 
 
 def systems_from_cfg(systems: Mapping[str, Mapping[str, Any]]) -> list[SystemSpec]:
-    return [SystemSpec(k, str(v["label"]), str(v["run"]), tuple(str(o) for o in v.get("train") or ()))
-            for k, v in systems.items()]
+    return [SystemSpec(k, str(v["label"]), str(v["run"]),
+                       None if v.get("train") is None else tuple(str(o) for o in v["train"]),
+                       bool(v.get("adapted", False))) for k, v in systems.items()]
 
 
 def train_overrides(spec: SystemSpec, runs_dir: Path, data_dir: Path, extra: Sequence[str]) -> list[str]:
     """The stage's ``recipes/train.py`` overrides (what a user would type)."""
-    return [*spec.train, f"paths.runs_dir={runs_dir}", f"paths.data_dir={data_dir}", *extra]
+    return [*(spec.train or ()), f"paths.runs_dir={runs_dir}", f"paths.data_dir={data_dir}", *extra]
 
 
 def is_trained(run_dir: Path) -> bool:
@@ -73,6 +75,10 @@ def run_training(spec: SystemSpec, runs_dir: Path, data_dir: Path, extra: Sequen
     if is_trained(run_dir):
         print(f"[experiment] {spec.key}: trained already ({run_dir})", flush=True)
         return False
+    if spec.train is None:
+        raise FileNotFoundError(f"systems.{spec.key}.train is null (not trained by the experiment), but {run_dir} "
+                                "holds no finished run (artifacts/run.json): train it first, or give its train "
+                                "overrides")
     overrides = train_overrides(spec, runs_dir, data_dir, extra)
     print(f"[experiment] {spec.key}: python recipes/train.py {' '.join(overrides)}", flush=True)
     train_job(overrides)
@@ -94,67 +100,3 @@ def training_wall_seconds(run_dir: Path) -> float | None:
             total += max(times) - min(times)
             found = True
     return round(total, 1) if found else None
-
-
-def decode_system(model, name: str, finance_test: Path, general_test: Path, bias_file: Path, out_dir: Path,
-                  decode: Mapping[str, Any]) -> dict[str, Any]:
-    """Finance test with and without boosting, general test without; returns the reports and output paths."""
-    from finparakeet.inference.pipeline import BOOSTED, NO_BOOSTING, transcribe
-
-    common = {"batch_size": decode["batch_size"], "progress": decode.get("progress", True), "evaluate": True,
-              "cuda": decode.get("cuda")}
-    fin = transcribe({**common, "cuts_path": str(finance_test), "output_filename": str(out_dir / "finance_test.json"),
-                      "report_dir": str(out_dir / "finance_test"),
-                      "boosting": {**decode["boosting"], "key_phrases_file": str(bias_file), "compare": True}},
-                     model=model)
-    gen = transcribe({**common, "cuts_path": str(general_test), "output_filename": str(out_dir / "general_test.json"),
-                      "report_dir": str(out_dir / "general_test"),
-                      "boosting": {"enabled": False}}, model=model)
-    print(f"[experiment] {name}: finance RTFx {fin.stats.rtfx or 0:.1f}, general RTFx {gen.stats.rtfx or 0:.1f}",
-          flush=True)
-    return {"finance": {NO_BOOSTING: fin.reports[NO_BOOSTING], BOOSTED: fin.reports[BOOSTED]},
-            "general": gen.reports["output"], "general_rows": gen.rows,
-            "rtfx": {"finance": fin.stats.rtfx, "general": gen.stats.rtfx}}
-
-
-def tune_boosting_alpha(model, name: str, dev_cuts: Path, bias_file: Path, out_dir: Path,
-                        decode: Mapping[str, Any], alphas: Sequence[float]) -> dict[str, Any]:
-    """Choose the boosting weight on the finance *dev* split (the test split is never looked at).
-
-    Each ``alpha`` decodes the dev split with the bias list; the lowest entity WER wins (ties: the smaller alpha).
-    Returns ``{"alpha": best, "dev": {alpha: {entity_wer, wer, precision}}}``.
-    """
-    from finparakeet.inference.pipeline import BOOSTED, transcribe
-
-    scores: dict[float, dict[str, Any]] = {}
-    for alpha in alphas:
-        tag = f"alpha{alpha:g}"
-        res = transcribe({"batch_size": decode["batch_size"], "progress": decode.get("progress", True),
-                          "evaluate": True, "cuda": decode.get("cuda"), "cuts_path": str(dev_cuts),
-                          "output_filename": str(out_dir / "dev" / f"finance_dev.{tag}.json"),
-                          "report_dir": str(out_dir / "dev" / tag),
-                          "boosting": {**decode["boosting"], "boosting_tree_alpha": float(alpha),
-                                       "key_phrases_file": str(bias_file), "compare": False}}, model=model)
-        r = res.reports[BOOSTED]
-        scores[float(alpha)] = {"entity_wer": r["entity_wer"], "wer": r["wer"],
-                                "precision": (r.get("keyphrases") or {}).get("precision")}
-    best = min(scores, key=lambda a: (scores[a]["entity_wer"], a))
-    print(f"[experiment] {name}: boosting alpha {best:g} chosen on the dev split ("
-          + ", ".join(f"{a:g}: {v['entity_wer']:.3f}" for a, v in scores.items()) + " entity WER)", flush=True)
-    return {"alpha": best, "dev": {f"{a:g}": v for a, v in scores.items()}}
-
-
-def decode_adapters_off(model, general_test: Path, out_dir: Path, decode: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The general test decoded with the model's adapters switched off (should be the base model's output)."""
-    from finparakeet.inference.pipeline import transcribe
-    from finparakeet.models.adapters import set_adapters_enabled
-
-    set_adapters_enabled(model, False)
-    try:
-        res = transcribe({"batch_size": decode["batch_size"], "progress": decode.get("progress", True),
-                          "cuts_path": str(general_test), "cuda": decode.get("cuda"),
-                          "output_filename": str(out_dir / "general_test.adapters_off.json"),
-                          "boosting": {"enabled": False}}, model=model)
-    finally:
-        set_adapters_enabled(model, True)
-    return res.rows

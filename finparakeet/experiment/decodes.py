@@ -1,0 +1,157 @@
+"""One decode of the experiment: a recipe's config in; the entity report's figures, the split by voice, the decode
+time and the command line that reproduces it out.
+
+NeMo systems decode through ``recipes/transcribe.py``'s library call (the model loaded once per system); the Whisper
+anchor through the decoder that ``recipes/run_experiment.py`` hands in (``finparakeet.whisper.transcribe_whisper``:
+the core never imports the optional extra). Every record carries the recipe command of its config, so each row of
+the table can be rerun by hand.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from finparakeet.data.rejects import Reject
+from finparakeet.data.rows import read_rows, row_entities, row_id
+from finparakeet.experiment.general import voice_family
+from finparakeet.scoring.api import score_items
+from finparakeet.scoring.inputs import ScoringItem
+
+__all__ = ["MODES", "MODE_LABELS", "SEEN", "HELDOUT", "rel", "command_line", "summarize_report", "voice_split",
+           "recipe_cfg", "decode_nemo", "decode_whisper", "tune"]
+
+# How a finance input is decoded: which bias list, and whether the n-gram LM is fused.
+MODES = ("none", "lexicon", "per_call", "per_call_prompt", "lm", "lm_per_call")
+MODE_LABELS = {"none": "no list", "lexicon": "lexicon list", "per_call": "per-call list",
+               "per_call_prompt": "per-call list as initial_prompt", "lm": "LM", "lm_per_call": "LM + per-call list"}
+SEEN, HELDOUT = "seen", "heldout"  # voice groups: families heard in training, and those held out (piper)
+CATEGORY_KEYS = ("entity_wer", "entity_accuracy", "num_entities")
+
+
+def rel(path: str | Path) -> str:
+    """``path`` relative to the working directory when under it (commands read as typed in the repository)."""
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, tuple)):
+        return "[" + ",".join(_value(x) for x in v) + "]"
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, Path):
+        return rel(v)
+    return str(v)
+
+
+def _flatten(cfg: Mapping[str, Any], prefix: str = "") -> list[str]:
+    out = []
+    for k, v in cfg.items():
+        if isinstance(v, Mapping):
+            out += _flatten(v, f"{prefix}{k}.")
+        elif v is not None and k != "progress":  # None: the recipe's default; progress: a display setting
+            out.append(shlex.quote(f"{prefix}{k}={_value(v)}"))
+    return out
+
+
+def command_line(script: str, cfg: Mapping[str, Any]) -> str:
+    """``python <script> key=value ...`` for a (nested) recipe config; paths relative to the working directory."""
+    return " ".join(["python", script, *_flatten(cfg)])
+
+
+def summarize_report(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The scalars of an entity report that the table keeps."""
+    from finparakeet.entities import FINANCE_CATEGORIES
+
+    cats = {c: {k: v[k] for k in CATEGORY_KEYS} for c, v in (report.get("categories") or {}).items()
+            if c in FINANCE_CATEGORIES}
+    unseen = report.get("unseen") or {}
+    kp = report.get("keyphrases") or {}
+    return {"wer": report["wer"], "entity_wer": report["entity_wer"], "entity_accuracy": report["entity_accuracy"],
+            "num_utterances": report["num_utterances"], "num_entities": report["num_entities"],
+            "categories": cats, "unseen": {k: unseen.get(k) for k in CATEGORY_KEYS},
+            "keyphrases": {k: kp.get(k) for k in ("precision", "recall", "f1", "hits", "false_alarms", "misses")}
+            if kp else None}
+
+
+def voice_split(manifest: str | Path, heldout_families: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """WER, entity WER and unseen-entity WER of a transcribed manifest's rows read by seen voice families and by
+    held-out ones (``voice.family`` as synthesis records it), scored as the report scores them."""
+    heldout = set(heldout_families)
+    groups: dict[str, list[ScoringItem]] = {SEEN: [], HELDOUT: []}
+    for row in read_rows(manifest):
+        if isinstance(row, Reject) or not isinstance(row.fields.get("text"), str):
+            continue
+        f = row.fields
+        groups[HELDOUT if voice_family(f) in heldout else SEEN].append(
+            ScoringItem(row_id(f, row.line), f["text"], f.get("pred_text") or "", row_entities(f)))
+    out = {}
+    for name, items in groups.items():
+        if items:
+            r = score_items(items, alignments=False)
+            out[name] = {"num_utterances": r["num_utterances"], "wer": r["wer"], "entity_wer": r["entity_wer"],
+                         "entity_accuracy": r["entity_accuracy"], "num_entities": r["num_entities"],
+                         "unseen_entity_wer": (r.get("unseen") or {}).get("entity_wer")}
+    return out
+
+
+def _record(report: Mapping[str, Any], manifest: Path, heldout: Sequence[str], command: str,
+            seconds: float | None) -> dict[str, Any]:
+    return {**summarize_report(report), "voices": voice_split(manifest, heldout),
+            "decode_seconds": None if seconds is None else round(seconds, 2), "command": command}
+
+
+def _strs(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _strs(v) if isinstance(v, Mapping) else str(v) if isinstance(v, Path) else v for k, v in cfg.items()}
+
+
+def recipe_cfg(source: Path, out: Path, settings: Mapping[str, Any], **keys: Any) -> dict[str, Any]:
+    """A transcribe recipe's config: ``source`` (a NeMo manifest ``.json``, else Lhotse cuts) decoded into
+    ``<out>.json`` with its reports in ``out/``; ``settings`` and ``keys`` as they are."""
+    source_key = "dataset_manifest" if source.suffix == ".json" else "cuts_path"
+    return {**settings, source_key: source, "output_filename": out.parent / f"{out.name}.json", "report_dir": out,
+            **keys}
+
+
+def decode_nemo(model, model_path: str | Path, cfg: Mapping[str, Any], heldout: Sequence[str]
+                ) -> dict[str, dict[str, Any]]:
+    """One ``recipes/transcribe.py`` run (``evaluate=true``) with ``model``: a record per decode it makes
+    (``output`` or ``boosting``, and ``no_boosting`` with ``boosting.compare``)."""
+    from finparakeet.inference.pipeline import transcribe
+
+    res = transcribe(_strs({**cfg, "evaluate": True}), model=model)
+    command = command_line("recipes/transcribe.py", {"model_path": Path(model_path), **cfg, "evaluate": True})
+    seconds = ((res.comparison or {}).get("rows") or {}).get("decode_seconds") or {}
+    return {name: _record(res.reports[name], path, heldout, command,
+                          seconds.get(name, res.stats.wall_seconds if len(res.outputs) == 1 else None))
+            for name, path in res.outputs.items()}
+
+
+def decode_whisper(whisper: Callable[[Mapping[str, Any]], Any], cfg: Mapping[str, Any], heldout: Sequence[str]
+                   ) -> dict[str, Any]:
+    """One ``recipes/transcribe_whisper.py`` run (``evaluate=true``) through ``whisper`` (its library call)."""
+    res = whisper(_strs({**cfg, "evaluate": True}))
+    return _record(res.report, res.output, heldout,
+                   command_line("recipes/transcribe_whisper.py", {**cfg, "evaluate": True}), res.stats.wall_seconds)
+
+
+def tune(candidates: Sequence[float], decode_dev: Callable[[float], Mapping[str, Any]]) -> dict[str, Any]:
+    """Choose a weight on the *dev* split (the test split is never looked at): each candidate decodes dev
+    (``decode_dev(value)`` returns the record), the lowest entity WER wins, ties going to the smaller weight.
+    Returns ``{"chosen": value, "dev": {value: {entity_wer, wer, precision}}}``."""
+    if not candidates:
+        raise ValueError("no candidate weight to choose from (an empty list in the experiment config)")
+    scores = {}
+    for value in candidates:
+        r = decode_dev(float(value))
+        scores[float(value)] = {"entity_wer": r["entity_wer"], "wer": r["wer"],
+                                "precision": (r.get("keyphrases") or {}).get("precision")}
+    best = min(scores, key=lambda a: (scores[a]["entity_wer"], a))
+    return {"chosen": best, "dev": {f"{a:g}": v for a, v in scores.items()}}
