@@ -6,6 +6,7 @@ import csv
 import json
 import math
 
+import pytest
 import yaml
 
 from conftest import CONF_DIR
@@ -94,6 +95,7 @@ def test_callbacks_and_loggers_are_instantiated_from_their_groups(tmp_path):
     from finparakeet.conf import compose
     from finparakeet.lightning.clock import TrainingClock
     from finparakeet.lightning.hook import EntityValidationCallback
+    from finparakeet.lightning.schedule import ScheduleToMaxSteps
     from finparakeet.training.recipe import instantiate_callbacks, instantiate_loggers
 
     bias = tmp_path / "bias.txt"
@@ -102,10 +104,11 @@ def test_callbacks_and_loggers_are_instantiated_from_their_groups(tmp_path):
                             f"validation.bias_list={bias}", "checkpoint.every_n_train_steps=7"])
     assert cfg.trainer.strategy == "ddp" and cfg.trainer._target_ == "lightning.pytorch.Trainer"
     cbs = instantiate_callbacks(cfg.callbacks)
-    assert list(cbs) == ["entity_validation", "training_clock", "best_checkpoint", "last_checkpoint"]
+    assert list(cbs) == ["entity_validation", "training_clock", "lr_schedule", "best_checkpoint", "last_checkpoint"]
     hook, best, last = cbs["entity_validation"], cbs["best_checkpoint"], cbs["last_checkpoint"]
     assert isinstance(hook, EntityValidationCallback) and hook.bias_list == ["EBITDA", "free cash flow"]
     assert isinstance(cbs["training_clock"], TrainingClock)
+    assert isinstance(cbs["lr_schedule"], ScheduleToMaxSteps)
     assert isinstance(best, ModelCheckpoint) and best.monitor == "val_wer" and best.save_top_k == 1
     assert last.save_last is True and last.save_top_k == 0 and last._every_n_train_steps == 7
     # the state keys a run's checkpoints were saved under (unchanged from the if/else construction)
@@ -141,3 +144,42 @@ def test_before_after_table_gives_each_figure_and_its_relative_change():
     assert "| entity accuracy | 10.0 | 55.0 | +450% |" in lines
     assert "| entity WER TICKER | — | 50.0 | — |" in lines
     assert lines[-1] == "| entity WER unseen | 90.0 | 60.0 | -33% |"
+
+
+# ---- training longer: the LR schedule re-spanned on resume ---------------------------------------------------------
+def _cosine(max_steps: int, steps_taken: int = 0):
+    import torch
+    from nemo.core.optim.lr_scheduler import CosineAnnealing
+
+    opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+    sched = CosineAnnealing(opt, max_steps=max_steps, warmup_steps=10, min_lr=1e-5)
+    for _ in range(steps_taken):
+        opt.step()
+        sched.step()
+    return sched
+
+
+def test_resumed_schedule_follows_the_new_max_steps():
+    from types import SimpleNamespace
+
+    from finparakeet.lightning.schedule import ScheduleToMaxSteps
+
+    checkpoint = {"global_step": 50, "lr_schedulers": [_cosine(100, 50).state_dict()]}
+    ScheduleToMaxSteps().on_load_checkpoint(SimpleNamespace(max_steps=400), None, checkpoint)
+    resumed = _cosine(100)  # built from the config of the first sitting, then restored, as Lightning does
+    resumed.load_state_dict(checkpoint["lr_schedulers"][0])
+    assert resumed.max_steps == 400 and resumed.decay_steps == 390
+    fresh = _cosine(400, 50)  # what a run planned for 400 steps from the start has at step 50
+    for _ in range(30):  # and both keep agreeing step after step
+        resumed.optimizer.step(), resumed.step(), fresh.optimizer.step(), fresh.step()
+        assert resumed.get_last_lr() == pytest.approx(fresh.get_last_lr())
+    assert resumed.get_last_lr()[0] > _cosine(100, 80).get_last_lr()[0]  # not the old budget's lower rate
+
+
+def test_schedule_left_alone_when_the_budget_is_unchanged_or_unknown():
+    from finparakeet.lightning.schedule import respan_scheduler_state
+
+    state = _cosine(100, 5).state_dict()
+    assert not respan_scheduler_state(state, 100) and state["max_steps"] == 100
+    assert not respan_scheduler_state(state, -1)  # trainer.max_steps=-1: epochs decide, nothing to span
+    assert not respan_scheduler_state({"last_epoch": 3}, 200)  # a scheduler without max_steps (e.g. torch's own)
