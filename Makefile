@@ -24,7 +24,8 @@ test-fast: env kenlm
 results: env
 	$(BIN)/python recipes/write_results.py
 
-# Issue 6's results table from nothing: data, five trainings, decodes (hours on a 2-core CPU; rerun to resume).
+# Issues 6, 13 and 14's results table from nothing: data, seven trainings (two replay shares), decodes with no list,
+# the lexicon list and per-call lists, the Earnings-21 LM, call recordings, Whisper (hours on a 2-core CPU; rerun to resume).
 experiment: env
 	OMP_NUM_THREADS=1 $(BIN)/python recipes/run_experiment.py
 
