@@ -254,3 +254,16 @@ def test_quick_experiment_end_to_end(tmp_path):
     assert doc["run_seconds"] > 0 and doc["bias_lists"]["lexicon"]["phrases"] > 1000
     assert (tmp_path / "results" / "experiment.md").read_text() == render_markdown(doc)
     assert (tmp_path / "results" / "experiment.png").stat().st_size > 10_000
+
+
+def test_a_system_not_trained_here_is_used_as_it_is_or_named(tmp_path):
+    from finparakeet.experiment.runner import SystemSpec, run_training
+
+    spec = SystemSpec("general_base", "General base", "base", None)
+    with pytest.raises(FileNotFoundError, match=r"systems\.general_base\.train is null.*holds no model"):
+        run_training(spec, tmp_path, tmp_path, [])
+    (tmp_path / "base" / "artifacts").mkdir(parents=True)
+    (tmp_path / "base" / "artifacts" / "run.json").write_text("{}")
+    (tmp_path / "base" / ".hydra").mkdir()
+    (tmp_path / "base" / ".hydra" / "config.yaml").write_text("trainer: {max_steps: 100}\n")  # stopped early
+    assert run_training(spec, tmp_path, tmp_path, []) is False

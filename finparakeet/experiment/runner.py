@@ -69,16 +69,18 @@ def is_trained(run_dir: Path) -> bool:
 
 def run_training(spec: SystemSpec, runs_dir: Path, data_dir: Path, extra: Sequence[str]) -> bool:
     """Train (or resume) one system in this process; returns False when it was already done."""
-    from finparakeet.training.job import train_job
+    from finparakeet.rundir import ARTIFACTS, RUN_JSON
 
     run_dir = runs_dir / spec.run
-    if is_trained(run_dir):
+    if is_trained(run_dir) or (spec.train is None and (run_dir / ARTIFACTS / RUN_JSON).is_file()):
         print(f"[experiment] {spec.key}: trained already ({run_dir})", flush=True)
         return False
     if spec.train is None:
-        raise FileNotFoundError(f"systems.{spec.key}.train is null (not trained by the experiment), but {run_dir} "
-                                "holds no finished run (artifacts/run.json): train it first, or give its train "
-                                "overrides")
+        raise FileNotFoundError(f"systems.{spec.key}.train is null (used as it is, never trained by the experiment), "
+                                f"but {run_dir} holds no model (artifacts/run.json): train it first, or give its "
+                                "train overrides")
+    from finparakeet.training.job import train_job  # NeMo and Lightning: only when there is something to train
+
     overrides = train_overrides(spec, runs_dir, data_dir, extra)
     print(f"[experiment] {spec.key}: python recipes/train.py {' '.join(overrides)}", flush=True)
     train_job(overrides)
