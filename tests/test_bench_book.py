@@ -172,7 +172,8 @@ def test_lm_record_renders_the_build_and_the_fusion_ratio(benchutil):
 
 def test_confidence_record_renders_three_modes_and_the_ratio(benchutil):
     tiny = _decode_result(("plain", "timestamps", "confidence"), (1.30, 1.35, 1.43), (0.90, 0.93, 0.99),
-                          ratio=1.1, ratio_cpu=1.1, ratio_confidence_to_timestamps=1.059, goal_met=True)
+                          ratio=1.1, ratio_cpu=1.1, ratio_confidence_to_timestamps=1.059, goal_met=True,
+                          tokens_emitted={"plain": 808, "timestamps": 808, "confidence": 808}, words_with_confidence=62)
     figures = {"confidence_cfg": {"aggregation": "min", "exclude_blank": True,
                                   "method_cfg": {"name": "entropy", "entropy_type": "tsallis"}},
                "protocol": {"strategy": "greedy_batch"}, "results": {"tiny": tiny}}
@@ -181,6 +182,8 @@ def test_confidence_record_renders_three_modes_and_the_ratio(benchutil):
     assert "name entropy, entropy_type tsallis, token → word `min`" in md
     assert ("| `tiny_tdt` (1.1M) | 184 s | 1.30 s / 0.90 s | 1.35 s / 0.93 s | 1.43 s / 0.99 s | 1.06× | "
             "**1.10×** / 1.10× (met) |") in md
+    assert ("(tokens emitted: 808 (tiny)); the words' confidence is aggregated from them afterwards "
+            "(62 words (tiny))") in md
     tiny.update(ratio=1.25, goal_met=False)
     md = render_bench("confidence", benchutil.record("confidence", [], MACHINE, {"ratio_max": 1.2}, figures))
     assert "**1.25×** / 1.10× (**not met**)" in md

@@ -215,7 +215,7 @@ def _lm(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
            "included). Parts of it: lmplz's own time from the LM's record, and, timed apart, tokenising the sentences "
            f"and reading and splitting the references ({_s(c['read_s'], '.1f')}).", "",
            f"| tokenizer | tokens | n-grams (orders 1–{lm['order']}) | ARPA file | lmplz | tokenising | "
-           f"build, whole (goal ≤ {goal['build_seconds_max']:g} s) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+           f"build, whole (goal ≤ {goal['build_seconds_max']:g} s) |", "| --- |" + " ---: |" * 6]
     for key, r in ok.items():
         b = r["build"]
         grams = " / ".join(f"{n:,}" for _, n in sorted(b["ngram_counts"].items(), key=lambda kv: int(kv[0])))
@@ -225,21 +225,22 @@ def _lm(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
     out += ["", "Loading the LM into the decoder is set-up, timed apart: "
             + ", ".join(f"{_s(r['lm_load_s'], '.1f')} ({k})" for k, r in ok.items()) + ".", "",
             f"| model | audio | no LM (wall / CPU) | LM (wall / CPU) | RTFx no LM / LM | tokens emitted no LM / LM | "
-            f"ratio wall / CPU (goal ≤ {goal['ratio_max']:g}×) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            f"ratio wall / CPU (goal ≤ {goal['ratio_max']:g}×) |", "| --- |" + " ---: |" * 6]
     for key, r in d["results"].items():
         if "error" in r:
             out.append(f"| {key} | {_failed(r['error'])} | | | | | |")
             continue
         t = r["tokens_emitted"]
         out.append(f"| {_model_label(r)} | {_s(r['audio_seconds'], '.0f')} | {_wall_cpu(r, 'no_lm')} | "
-                   f"{_wall_cpu(r, 'lm')} | {r['rtfx_no_lm']:.1f} / {r['rtfx_lm']:.1f} | {t['no_lm']:,} / {t['lm']:,} | "
+                   f"{_wall_cpu(r, 'lm')} | {r['rtfx_no_lm']:.1f} / {r['rtfx_lm']:.1f} | "
+                   f"{t['no_lm']:,} / {t['lm']:,} | "
                    f"**{_x(r['ratio'])}** / {_x(r['ratio_cpu'])} ({_met(r['goal_met'])}) |")
     rest = [f"{_x(r['encoder_split']['rest_ratio_cpu'])} ({k})" for k, r in ok.items()
             if (r.get("encoder_split") or {}).get("rest_ratio_cpu") is not None]
     if rest:
-        out += ["", "The encoder is the same in both modes; the rest of the decode (the greedy loop, where the LM is "
-                "queried once per step, audio reading, the pipeline) takes " + ", ".join(rest)
-                + " the CPU time with the LM."]
+        out += ["", "The encoder is the same in both modes; the rest of the decode (the decoding loop, where the LM is "
+                "queried at every step — each frame and each emitted token —, audio reading, the pipeline) takes "
+                + ", ".join(rest) + " the CPU time with the LM."]
     return out
 
 
@@ -263,6 +264,12 @@ def _confidence(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
                    f"{_wall_cpu(r, 'timestamps')} | {_wall_cpu(r, 'confidence')} | "
                    f"{_x(r['ratio_confidence_to_timestamps'])} | **{_x(r['ratio'])}** / {_x(r['ratio_cpu'])} "
                    f"({_met(r['goal_met'])}) |")
+    ok = {k: r for k, r in d["results"].items() if "error" not in r}
+    if ok and all("tokens_emitted" in r and "words_with_confidence" in r for r in ok.values()):
+        out += ["", "NeMo computes a confidence at every step of the decoding loop (tokens emitted: "
+                + ", ".join(f"{r['tokens_emitted']['confidence']:,} ({k})" for k, r in ok.items())
+                + "); the words' confidence is aggregated from them afterwards ("
+                + ", ".join(f"{r['words_with_confidence']:,} words ({k})" for k, r in ok.items()) + ")."]
     return out
 
 
