@@ -238,8 +238,8 @@ def _lm(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
     rest = [f"{_x(r['encoder_split']['rest_ratio_cpu'])} ({k})" for k, r in ok.items()
             if (r.get("encoder_split") or {}).get("rest_ratio_cpu") is not None]
     if rest:
-        out += ["", "The encoder is the same in both modes; the rest of the decode (the decoding loop, where the LM is "
-                "queried at every step — each frame and each emitted token —, audio reading, the pipeline) takes "
+        out += ["", "The encoder is the same in both modes; the rest of the decode — the decoding loop (where the LM "
+                "is queried at every step: each frame and each emitted token), audio reading and the pipeline — takes "
                 + ", ".join(rest) + " the CPU time with the LM."]
     return out
 
