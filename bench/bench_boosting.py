@@ -38,17 +38,15 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchutil import (GARBAGE_NOTE, alternating_runs, build_decoders, encoder_seconds, encoder_split,
-                       finance_utterances, fmt_load, fusion_models, load_average, machine_info, make_audio, medians,
-                       paired_ratio, random_model, record, record_path, set_threads, subset_dir, timed, write_result)
+from benchutil import (GARBAGE_NOTE, add_model_args, alternating_runs, bench_models, build_decoders, encoder_seconds,
+                       encoder_split, fusion_models, load_average, machine_after, medians, mode_fields,
+                       parse_model_args, random_model, ratio_fields, record, run_fields, start_torch, timed,
+                       write_result)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BIAS_DIR = REPO.parent / "shared" / "earnings21" / "bias_lists"
@@ -130,13 +128,13 @@ def bench_model(key: str, args, phrases: list[str], texts: list[str], audio_dir:
         enc = medians({"encoder": timings})["encoder"]
 
     med = medians(runs)
-    ratio = med["boost"][0] / med["no_boost"][0]
-    ratio_cpu = med["boost"][1] / med["no_boost"][1]
-    paired = paired_ratio(runs, "no_boost", "boost")
+    versus = ratio_fields(runs, med, "no_boost", "boost", GOAL)
+    ratio, ratio_cpu, paired = versus["ratio"], versus["ratio_cpu"], versus["ratio_paired_median"]
     loop = encoder_split(enc, med, "no_boost", "boost") if enc is not None else None
     tokens = {m: sum(len(model.tokenizer.text_to_ids(t)) for t in v) for m, v in texts_out.items()}
     changed = sum(a != b for a, b in zip(texts_out["no_boost"], texts_out["boost"]))
-    verdict = f"{'met' if ratio <= GOAL else 'NOT met'} (on CPU time: {'met' if ratio_cpu <= GOAL else 'NOT met'})"
+    verdict = (f"{'met' if versus['goal_met'] else 'NOT met'} (on CPU time: "
+               f"{'met' if versus['goal_met_cpu'] else 'NOT met'})")
     print(f"  {key}: no boost {med['no_boost'][0]:.2f} s wall / {med['no_boost'][1]:.2f} s CPU (RTFx "
           f"{audio_s / med['no_boost'][0]:.1f}); boost {med['boost'][0]:.2f} s / {med['boost'][1]:.2f} s CPU (RTFx "
           f"{audio_s / med['boost'][0]:.1f}); ratio {ratio:.3f}x wall, {ratio_cpu:.3f}x CPU (paired runs: "
@@ -157,13 +155,7 @@ def bench_model(key: str, args, phrases: list[str], texts: list[str], audio_dir:
                      "depth_scaling": params.depth_scaling, "use_triton": tree_cfg.get("use_triton")},
         "setup_no_boost_s": setup_plain[0], "setup_boost_s": setup_boost[0], "setup_boost_cpu_s": setup_boost[1],
         "tree_build_s": setup_boost[0] - setup_plain[0], "fusion_models_attached": fusion,
-        "decode_no_boost_s": med["no_boost"][0], "decode_boost_s": med["boost"][0],
-        "decode_no_boost_cpu_s": med["no_boost"][1], "decode_boost_cpu_s": med["boost"][1],
-        "rtfx_no_boost": audio_s / med["no_boost"][0], "rtfx_boost": audio_s / med["boost"][0],
-        "ratio": ratio, "ratio_cpu": ratio_cpu, "ratio_paired_median": paired,
-        "goal_met": ratio <= GOAL, "goal_met_cpu": ratio_cpu <= GOAL, "encoder_split": loop,
-        "runs_no_boost_s": [w for w, _ in runs["no_boost"]], "runs_boost_s": [w for w, _ in runs["boost"]],
-        "runs_no_boost_cpu_s": [c for _, c in runs["no_boost"]], "runs_boost_cpu_s": [c for _, c in runs["boost"]],
+        **mode_fields(med, audio_s, list(modes)), **versus, "encoder_split": loop, **run_fields(runs, list(modes)),
         "tokens_emitted": tokens, "transcripts_changed_by_boosting": changed,
         "load_average_before": load_before, "load_average_after": load_after,
     }
@@ -175,29 +167,13 @@ def bench_model(key: str, args, phrases: list[str], texts: list[str], audio_dir:
 # ------------------------------------------------------------------------------------------------------------- main
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {', '.join(MODELS)}")
+    add_model_args(ap, MODELS, "boosting")
     ap.add_argument("--bias-dir", type=Path, default=DEFAULT_BIAS_DIR,
                     help="Earnings-21's bias_lists/ folder (oracle_list.txt, distractor_list.txt)")
-    ap.add_argument("--seconds-tiny", type=float, default=180.0, help="audio for the tiny model (default 180 s)")
-    ap.add_argument("--seconds-large", type=float, default=60.0, help="audio for the 0.6B model (default 60 s)")
-    ap.add_argument("--repeat-tiny", type=int, default=5, help="timed runs per mode, tiny model (default 5)")
-    ap.add_argument("--repeat-large", type=int, default=3, help="timed runs per mode, 0.6B model (default 3)")
-    ap.add_argument("--batch-size", type=int, default=16, help="utterances per batch (the recipe's default, 16)")
     ap.add_argument("--alpha", type=float, default=0.5, help="boosting_tree_alpha (the recipe's default, 0.5)")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: the machine is shared)")
-    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     ap.add_argument("--no-encoder-split", action="store_true", help="skip timing the encoder alone")
     ap.add_argument("--encoder-repeat", type=int, default=1, help="encoder-only timings (median; default 1)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--output", type=Path, default=record_path("boosting"))
-    args = ap.parse_args(argv)
-    args.model_list = [m.strip() for m in args.models.split(",") if m.strip()]
-    bad = [m for m in args.model_list if m not in MODELS]
-    if bad or not args.model_list:
-        ap.error(f"--models: unknown {bad}; choose from {', '.join(MODELS)}")
-    if min(args.repeat_tiny, args.repeat_large, args.batch_size, args.threads, args.encoder_repeat) < 1:
-        ap.error("--repeat-*, --batch-size, --threads, --encoder-repeat must be >= 1")
-    return args
+    return parse_model_args(ap, argv, MODELS, positive=("encoder_repeat",))
 
 
 def main(argv=None) -> int:
@@ -208,47 +184,18 @@ def main(argv=None) -> int:
               "(Earnings-21's bias_lists/; get it from github.com/revdotcom/speech-datasets)")
         return 0
 
-    set_threads(args.threads)  # before anything imports torch
-    import torch
-
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print("error: --device cuda, but torch sees no CUDA device; use --device cpu", file=sys.stderr)
+    load_before = start_torch(args)  # before anything imports torch
+    if load_before is None:
         return 2
     t_start = time.perf_counter()
-    load_before = load_average()
-    print(f"{os.cpu_count()} CPUs, {args.threads} torch thread(s), device {args.device}, load average "
-          f"{fmt_load(load_before)}; {GARBAGE_NOTE}", flush=True)
     t0 = time.perf_counter()
     phrases, lines = read_phrases(args.bias_dir)
     t_read = time.perf_counter() - t0
     print(f"bias lists: {lines} lines in {' + '.join(BIAS_FILES)} -> {len(phrases)} distinct phrases after "
           f"re-casing (read in {t_read:.2f} s)", flush=True)
 
-    work = Path(tempfile.mkdtemp(prefix="bench_boosting_"))
-    results: dict[str, dict[str, Any]] = {}
-    try:
-        utterances = finance_utterances(3000, args.seed)
-        texts = [u.label for u in utterances]
-        need = max(args.seconds_tiny if "tiny" in args.model_list else 0,
-                   args.seconds_large if "0.6b" in args.model_list else 0)
-        t0 = time.perf_counter()
-        audio = make_audio(utterances, need, work / "audio", args.seed)
-        print(f"audio: {len(audio)} espeak-ng utterances, {sum(d for _, d, _ in audio):.1f} s "
-              f"(synthesised in {time.perf_counter() - t0:.1f} s)", flush=True)
-        for key in args.model_list:
-            seconds = args.seconds_tiny if key == "tiny" else args.seconds_large
-            folder, audio_s, n = subset_dir(audio, seconds, work / f"audio_{key}")
-            try:
-                results[key] = bench_model(key, args, phrases, texts, folder, audio_s, n, work)
-            except (RuntimeError, MemoryError) as e:
-                print(f"{key} failed: {type(e).__name__}: {e}", file=sys.stderr)
-                results[key] = {"error": f"{type(e).__name__}: {e}"}
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-    machine = machine_info(args.threads, args.device, load_before)
-    print(f"\n{GARBAGE_NOTE}. Load average {fmt_load(load_before)} before, {fmt_load(machine['load_average_after'])} "
-          f"after; {os.cpu_count()} CPUs.")
+    results = bench_models(args, "boosting", lambda key, *rest: bench_model(key, args, phrases, *rest))
+    machine = machine_after(args, load_before)
     figures = {
         "bias_lists": {"files": list(BIAS_FILES), "lines": lines, "distinct_phrases": len(phrases), "recase": "auto",
                        "read_s": t_read},

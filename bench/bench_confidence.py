@@ -35,17 +35,14 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchutil import (GARBAGE_NOTE, REPO, alternating_runs, build_decoders, encoder_seconds, encoder_split,
-                       finance_utterances, fmt_load, load_average, machine_info, make_audio, medians, paired_ratio,
-                       random_model, record, record_path, set_threads, subset_dir, timed, write_result)
+from benchutil import (GARBAGE_NOTE, REPO, add_model_args, alternating_runs, bench_models, build_decoders,
+                       encoder_seconds, encoder_split, load_average, machine_after, medians, mode_fields, paired_ratio,
+                       parse_model_args, random_model, record, run_fields, start_torch, timed, write_result)
 
 MODELS = {"tiny": "tiny_tdt", "0.6b": "parakeet_tdt_0.6b_v2"}
 MODES = ("plain", "timestamps", "confidence")
@@ -142,14 +139,12 @@ def bench_model(key: str, args, texts: list[str], audio_dir: Path, audio_s: floa
         "model": name, "parameters": built["parameters"], "tokenizer_vocab_size": built["tokenizer_vocab_size"],
         "audio_seconds": round(audio_s, 2), "utterances": n_utts, "batch_size": args.batch_size, "repeat": repeat,
         "setup_s": {m: setup[m][0] for m in MODES},
-        **{f"decode_{m}_s": med[m][0] for m in MODES}, **{f"decode_{m}_cpu_s": med[m][1] for m in MODES},
-        **{f"rtfx_{m}": audio_s / med[m][0] for m in MODES},
+        **mode_fields(med, audio_s, MODES),
         "ratio": ratio["confidence"], "ratio_cpu": ratio_cpu["confidence"], "ratio_paired_median": paired,
         "ratio_timestamps": ratio["timestamps"], "ratio_timestamps_cpu": ratio_cpu["timestamps"],
         "ratio_confidence_to_timestamps": vs_times, "ratio_confidence_to_timestamps_cpu": vs_times_cpu,
         "goal_met": goal_met, "goal_met_cpu": goal_met_cpu, "encoder_split": loop,
-        **{f"runs_{m}_s": [w for w, _ in runs[m]] for m in MODES},
-        **{f"runs_{m}_cpu_s": [c for _, c in runs[m]] for m in MODES},
+        **run_fields(runs, MODES),
         "tokens_emitted": tokens, "words_with_confidence": words, "same_transcripts": same,
         "load_average_before": load_before, "load_average_after": load_after,
     }
@@ -161,63 +156,18 @@ def bench_model(key: str, args, texts: list[str], audio_dir: Path, audio_s: floa
 # ------------------------------------------------------------------------------------------------------------- main
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {', '.join(MODELS)}")
-    ap.add_argument("--seconds-tiny", type=float, default=180.0, help="audio for the tiny model (default 180 s)")
-    ap.add_argument("--seconds-large", type=float, default=60.0, help="audio for the 0.6B model (default 60 s)")
-    ap.add_argument("--repeat-tiny", type=int, default=5, help="timed rounds, tiny model (default 5)")
-    ap.add_argument("--repeat-large", type=int, default=3, help="timed rounds, 0.6B model (default 3)")
-    ap.add_argument("--batch-size", type=int, default=16, help="utterances per batch (the recipe's default, 16)")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: the machine is shared)")
-    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--output", type=Path, default=record_path("confidence"))
-    args = ap.parse_args(argv)
-    args.model_list = [m.strip() for m in args.models.split(",") if m.strip()]
-    bad = [m for m in args.model_list if m not in MODELS]
-    if bad or not args.model_list:
-        ap.error(f"--models: unknown {bad}; choose from {', '.join(MODELS)}")
-    if min(args.repeat_tiny, args.repeat_large, args.batch_size, args.threads) < 1:
-        ap.error("--repeat-*, --batch-size, --threads must be >= 1")
-    return args
+    add_model_args(ap, MODELS, "confidence", repeat_what="timed rounds")
+    return parse_model_args(ap, argv, MODELS)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    set_threads(args.threads)  # before anything imports torch
-    import torch
-
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print("error: --device cuda, but torch sees no CUDA device; use --device cpu", file=sys.stderr)
+    load_before = start_torch(args)  # before anything imports torch
+    if load_before is None:
         return 2
     t_start = time.perf_counter()
-    load_before = load_average()
-    print(f"{os.cpu_count()} CPUs, {args.threads} torch thread(s), device {args.device}, load average "
-          f"{fmt_load(load_before)}; {GARBAGE_NOTE}", flush=True)
-    work = Path(tempfile.mkdtemp(prefix="bench_confidence_"))
-    results: dict[str, dict[str, Any]] = {}
-    try:
-        utterances = finance_utterances(3000, args.seed)
-        texts = [u.label for u in utterances]
-        need = max(args.seconds_tiny if "tiny" in args.model_list else 0,
-                   args.seconds_large if "0.6b" in args.model_list else 0)
-        t0 = time.perf_counter()
-        audio = make_audio(utterances, need, work / "audio", args.seed)
-        print(f"audio: {len(audio)} espeak-ng utterances, {sum(d for _, d, _ in audio):.1f} s "
-              f"(synthesised in {time.perf_counter() - t0:.1f} s)", flush=True)
-        for key in args.model_list:
-            seconds = args.seconds_tiny if key == "tiny" else args.seconds_large
-            folder, audio_s, n = subset_dir(audio, seconds, work / f"audio_{key}")
-            try:
-                results[key] = bench_model(key, args, texts, folder, audio_s, n, work)
-            except (RuntimeError, MemoryError) as e:
-                print(f"{key} failed: {type(e).__name__}: {e}", file=sys.stderr)
-                results[key] = {"error": f"{type(e).__name__}: {e}"}
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-    machine = machine_info(args.threads, args.device, load_before)
-    print(f"\n{GARBAGE_NOTE}. Load average {fmt_load(load_before)} before, {fmt_load(machine['load_average_after'])} "
-          f"after; {os.cpu_count()} CPUs.")
+    results = bench_models(args, "confidence", lambda key, *rest: bench_model(key, args, *rest))
+    machine = machine_after(args, load_before)
     figures = {
         "confidence_cfg": recipe_confidence_cfg(),
         "protocol": {"strategy": "greedy_batch", "modes": list(MODES), "warmup_runs_per_mode": 1,

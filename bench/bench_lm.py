@@ -44,18 +44,16 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchutil import (EARNINGS21, GARBAGE_NOTE, REPO, alternating_runs, build_decoders, earnings21_missing,
-                       encoder_seconds, encoder_split, finance_utterances, fmt_load, fusion_models, load_average,
-                       machine_info, make_audio, medians, paired_ratio, random_model, record, record_path,
-                       set_threads, subset_dir, timed, write_result)
+from benchutil import (EARNINGS21, GARBAGE_NOTE, REPO, add_model_args, alternating_runs, bench_models, build_decoders,
+                       earnings21_missing, encoder_seconds, encoder_split, fusion_models, load_average, machine_after,
+                       medians, mode_fields, parse_model_args, random_model, ratio_fields, record, run_fields,
+                       start_torch, timed, write_result)
 
 MODELS = {"tiny": "tiny_tdt", "0.6b": "parakeet_tdt_0.6b_v2"}
 STRATEGIES = ("greedy_batch", "malsd_batch")
@@ -159,13 +157,13 @@ def bench_model(key: str, args, texts: list[str], corpus_lines: list[str], audio
     enc = medians({"encoder": [encoder_seconds(model, inputs.items, args.batch_size, device)]})["encoder"]
 
     med = medians(runs)
-    ratio, ratio_cpu = med["lm"][0] / med["no_lm"][0], med["lm"][1] / med["no_lm"][1]
-    paired = paired_ratio(runs, "no_lm", "lm")
+    versus = ratio_fields(runs, med, "no_lm", "lm", GOAL_RATIO)
+    ratio, ratio_cpu, paired = versus["ratio"], versus["ratio_cpu"], versus["ratio_paired_median"]
     loop = encoder_split(enc, med, "no_lm", "lm")
     tokens = {m: sum(len(model.tokenizer.text_to_ids(t)) for t in v) for m, v in texts_out.items()}
     changed = sum(a != b for a, b in zip(texts_out["no_lm"], texts_out["lm"]))
-    verdict = (f"{'met' if ratio <= GOAL_RATIO else 'NOT met'} (on CPU time: "
-               f"{'met' if ratio_cpu <= GOAL_RATIO else 'NOT met'})")
+    verdict = (f"{'met' if versus['goal_met'] else 'NOT met'} (on CPU time: "
+               f"{'met' if versus['goal_met_cpu'] else 'NOT met'})")
     print(f"  {key}: no LM {med['no_lm'][0]:.2f} s wall / {med['no_lm'][1]:.2f} s CPU (RTFx "
           f"{audio_s / med['no_lm'][0]:.1f}); LM {med['lm'][0]:.2f} s / {med['lm'][1]:.2f} s CPU (RTFx "
           f"{audio_s / med['lm'][0]:.1f}); ratio {ratio:.3f}x wall, {ratio_cpu:.3f}x CPU (paired runs: "
@@ -182,13 +180,7 @@ def bench_model(key: str, args, texts: list[str], corpus_lines: list[str], audio
         "audio_seconds": round(audio_s, 2), "utterances": n_utts, "batch_size": args.batch_size, "repeat": repeat,
         "build": build, "setup_no_lm_s": setup_plain[0], "setup_lm_s": setup_lm[0], "setup_lm_cpu_s": setup_lm[1],
         "lm_load_s": setup_lm[0] - setup_plain[0], "fusion_models_attached": fusion,
-        "decode_no_lm_s": med["no_lm"][0], "decode_lm_s": med["lm"][0],
-        "decode_no_lm_cpu_s": med["no_lm"][1], "decode_lm_cpu_s": med["lm"][1],
-        "rtfx_no_lm": audio_s / med["no_lm"][0], "rtfx_lm": audio_s / med["lm"][0],
-        "ratio": ratio, "ratio_cpu": ratio_cpu, "ratio_paired_median": paired,
-        "goal_met": ratio <= GOAL_RATIO, "goal_met_cpu": ratio_cpu <= GOAL_RATIO, "encoder_split": loop,
-        "runs_no_lm_s": [w for w, _ in runs["no_lm"]], "runs_lm_s": [w for w, _ in runs["lm"]],
-        "runs_no_lm_cpu_s": [c for _, c in runs["no_lm"]], "runs_lm_cpu_s": [c for _, c in runs["lm"]],
+        **mode_fields(med, audio_s, list(modes)), **versus, "encoder_split": loop, **run_fields(runs, list(modes)),
         "tokens_emitted": tokens, "transcripts_changed_by_lm": changed,
         "load_average_before": load_before, "load_average_after": load_after,
     }
@@ -200,30 +192,14 @@ def bench_model(key: str, args, texts: list[str], corpus_lines: list[str], audio
 # ------------------------------------------------------------------------------------------------------------- main
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {', '.join(MODELS)}")
+    add_model_args(ap, MODELS, "lm")
     ap.add_argument("--earnings21", type=Path, default=EARNINGS21,
                     help="Earnings-21's root (transcripts/nlp_references/); default ../shared/earnings21")
     ap.add_argument("--order", type=int, default=5, help="the LM's order over tokens (recipes/build_lm.py's 5)")
     ap.add_argument("--alpha", type=float, default=0.3, help="ngram_lm_alpha (conf/lm/finance.yaml's 0.3)")
     ap.add_argument("--strategy", default="greedy_batch", choices=STRATEGIES,
                     help="decoding strategy, the same for both modes (default greedy_batch, the recipe's)")
-    ap.add_argument("--seconds-tiny", type=float, default=180.0, help="audio for the tiny model (default 180 s)")
-    ap.add_argument("--seconds-large", type=float, default=60.0, help="audio for the 0.6B model (default 60 s)")
-    ap.add_argument("--repeat-tiny", type=int, default=5, help="timed runs per mode, tiny model (default 5)")
-    ap.add_argument("--repeat-large", type=int, default=3, help="timed runs per mode, 0.6B model (default 3)")
-    ap.add_argument("--batch-size", type=int, default=16, help="utterances per batch (the recipe's default, 16)")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: the machine is shared)")
-    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--output", type=Path, default=record_path("lm"))
-    args = ap.parse_args(argv)
-    args.model_list = [m.strip() for m in args.models.split(",") if m.strip()]
-    bad = [m for m in args.model_list if m not in MODELS]
-    if bad or not args.model_list:
-        ap.error(f"--models: unknown {bad}; choose from {', '.join(MODELS)}")
-    if min(args.repeat_tiny, args.repeat_large, args.batch_size, args.threads) < 1:
-        ap.error("--repeat-*, --batch-size, --threads must be >= 1")
-    return args
+    return parse_model_args(ap, argv, MODELS)
 
 
 def main(argv=None) -> int:
@@ -238,18 +214,12 @@ def main(argv=None) -> int:
         print(f"bench_lm: {e}", file=sys.stderr)
         return 2
     os.environ.setdefault("TQDM_DISABLE", "1")  # NeMo's progress bars while it reads the ARPA file
-    set_threads(args.threads)  # before anything imports torch
-    import torch
-
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print("error: --device cuda, but torch sees no CUDA device; use --device cpu", file=sys.stderr)
+    load_before = start_torch(args)  # before anything imports torch
+    if load_before is None:
         return 2
     from finparakeet.lm.corpus import read_earnings21
 
     t_start = time.perf_counter()
-    load_before = load_average()
-    print(f"{os.cpu_count()} CPUs, {args.threads} torch thread(s), device {args.device}, load average "
-          f"{fmt_load(load_before)}; {GARBAGE_NOTE}", flush=True)
     t0 = time.perf_counter()
     corpus_lines, source = read_earnings21(args.earnings21)
     t_read = time.perf_counter() - t0
@@ -257,31 +227,10 @@ def main(argv=None) -> int:
     print(f"Earnings-21: {len(source.calls)} calls, {len(corpus_lines):,} sentences, {words:,} words (read and split "
           f"in {t_read:.1f} s)", flush=True)
 
-    work = Path(tempfile.mkdtemp(prefix="bench_lm_"))
-    results: dict[str, dict[str, Any]] = {}
-    try:
-        utterances = finance_utterances(3000, args.seed)
-        texts = [u.label for u in utterances]
-        need = max(args.seconds_tiny if "tiny" in args.model_list else 0,
-                   args.seconds_large if "0.6b" in args.model_list else 0)
-        t0 = time.perf_counter()
-        audio = make_audio(utterances, need, work / "audio", args.seed)
-        print(f"audio: {len(audio)} espeak-ng utterances, {sum(d for _, d, _ in audio):.1f} s "
-              f"(synthesised in {time.perf_counter() - t0:.1f} s)", flush=True)
-        for key in args.model_list:
-            seconds = args.seconds_tiny if key == "tiny" else args.seconds_large
-            folder, audio_s, n = subset_dir(audio, seconds, work / f"audio_{key}")
-            try:
-                results[key] = bench_model(key, args, texts, corpus_lines, folder, audio_s, n, work)
-            except (RuntimeError, MemoryError, ValueError) as e:
-                print(f"{key} failed: {type(e).__name__}: {e}", file=sys.stderr)
-                results[key] = {"error": f"{type(e).__name__}: {e}"}
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-    machine = machine_info(args.threads, args.device, load_before)
-    print(f"\n{GARBAGE_NOTE}. Load average {fmt_load(load_before)} before, {fmt_load(machine['load_average_after'])} "
-          f"after; {os.cpu_count()} CPUs.")
+    results = bench_models(args, "lm",
+                           lambda key, texts, *rest: bench_model(key, args, texts, corpus_lines, *rest),
+                           errors=(RuntimeError, MemoryError, ValueError))
+    machine = machine_after(args, load_before)
     figures = {
         "corpus": {"source": "earnings21", "root": shown(args.earnings21), "calls": len(source.calls),
                    "sentences": len(corpus_lines), "words": words, "read_s": t_read},

@@ -14,9 +14,11 @@ import os
 import platform
 import random
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
@@ -338,3 +340,106 @@ def encoder_split(encoder: tuple[float, float], med: dict[str, tuple[float, floa
     if split[f"rest_{base}_cpu_s"] > 0.02 * med[base][1]:
         split["rest_ratio_cpu"] = split[f"rest_{other}_cpu_s"] / split[f"rest_{base}_cpu_s"]
     return split
+
+
+def mode_fields(med: dict[str, tuple[float, float]], audio_s: float, modes: Sequence[str]) -> dict[str, Any]:
+    """A record's median figures by mode: ``decode_<mode>_s``, ``decode_<mode>_cpu_s`` and ``rtfx_<mode>``."""
+    return {**{f"decode_{m}_s": med[m][0] for m in modes}, **{f"decode_{m}_cpu_s": med[m][1] for m in modes},
+            **{f"rtfx_{m}": audio_s / med[m][0] for m in modes}}
+
+
+def run_fields(runs: dict[str, list[tuple[float, float]]], modes: Sequence[str]) -> dict[str, Any]:
+    """A record's timed runs by mode: ``runs_<mode>_s`` (wall) and ``runs_<mode>_cpu_s``."""
+    return {**{f"runs_{m}_s": [w for w, _ in runs[m]] for m in modes},
+            **{f"runs_{m}_cpu_s": [c for _, c in runs[m]] for m in modes}}
+
+
+def ratio_fields(runs: dict[str, list[tuple[float, float]]], med: dict[str, tuple[float, float]], base: str,
+                 other: str, goal: float) -> dict[str, Any]:
+    """``other`` against ``base``: the ratio of the medians (wall, CPU), the paired ratio, and the goal's verdicts."""
+    ratio, ratio_cpu = med[other][0] / med[base][0], med[other][1] / med[base][1]
+    return {"ratio": ratio, "ratio_cpu": ratio_cpu, "ratio_paired_median": paired_ratio(runs, base, other),
+            "goal_met": ratio <= goal, "goal_met_cpu": ratio_cpu <= goal}
+
+
+# ------------------------------------------------------------------------------------------- the scripts' main
+def add_model_args(ap, models: Sequence[str], name: str, repeat_what: str = "timed runs per mode") -> None:
+    """The options every decoding benchmark takes: the models, audio and runs per model, batch, threads, device,
+    seed, and the record's path (``results/bench_<name>.json``)."""
+    ap.add_argument("--models", default=",".join(models), help=f"comma-separated subset of {', '.join(models)}")
+    ap.add_argument("--seconds-tiny", type=float, default=180.0, help="audio for the tiny model (default 180 s)")
+    ap.add_argument("--seconds-large", type=float, default=60.0, help="audio for the 0.6B model (default 60 s)")
+    ap.add_argument("--repeat-tiny", type=int, default=5, help=f"{repeat_what}, tiny model (default 5)")
+    ap.add_argument("--repeat-large", type=int, default=3, help=f"{repeat_what}, 0.6B model (default 3)")
+    ap.add_argument("--batch-size", type=int, default=16, help="utterances per batch (the recipe's default, 16)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: the machine is shared)")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--output", type=Path, default=record_path(name))
+
+
+def parse_model_args(ap, argv, models: Sequence[str], positive: Sequence[str] = ()):
+    """``ap.parse_args(argv)`` with ``args.model_list`` (``--models`` split and checked), and the counts checked
+    (the runs, batch and threads, and the options named in ``positive``, must be >= 1)."""
+    args = ap.parse_args(argv)
+    args.model_list = [m.strip() for m in args.models.split(",") if m.strip()]
+    bad = [m for m in args.model_list if m not in models]
+    if bad or not args.model_list:
+        ap.error(f"--models: unknown {bad}; choose from {', '.join(models)}")
+    names = ["repeat_tiny", "repeat_large", "batch_size", "threads", *positive]
+    if min(getattr(args, n) for n in names) < 1:
+        ap.error(", ".join(["--repeat-*", "--batch-size", "--threads", *(f"--{n.replace('_', '-')}" for n in positive)])
+                 + " must be >= 1")
+    return args
+
+
+def start_torch(args) -> Optional[list[float]]:
+    """Set the threads (before anything imports torch) and check the device; then the load average now, after
+    printing it with the CPUs, or None (after saying why) when ``--device cuda`` has no CUDA device."""
+    set_threads(args.threads)
+    import torch
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("error: --device cuda, but torch sees no CUDA device; use --device cpu", file=sys.stderr)
+        return None
+    load_before = load_average()
+    print(f"{os.cpu_count()} CPUs, {args.threads} torch thread(s), device {args.device}, load average "
+          f"{fmt_load(load_before)}; {GARBAGE_NOTE}", flush=True)
+    return load_before
+
+
+def bench_models(args, name: str, bench: Callable[[str, list[str], Path, float, int, Path], dict[str, Any]],
+                 errors: tuple[type[BaseException], ...] = (RuntimeError, MemoryError)) -> dict[str, dict[str, Any]]:
+    """Synthetic finance text and its espeak-ng audio in a temporary folder, then ``bench(key, texts, folder,
+    audio_s, n_utts, work)`` for each model of ``args.model_list`` on its share of the audio; a model that fails
+    with one of ``errors`` gets ``{"error": ...}``. The results by model."""
+    work = Path(tempfile.mkdtemp(prefix=f"bench_{name}_"))
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        utterances = finance_utterances(3000, args.seed)
+        texts = [u.label for u in utterances]
+        need = max(args.seconds_tiny if "tiny" in args.model_list else 0,
+                   args.seconds_large if "0.6b" in args.model_list else 0)
+        t0 = time.perf_counter()
+        audio = make_audio(utterances, need, work / "audio", args.seed)
+        print(f"audio: {len(audio)} espeak-ng utterances, {sum(d for _, d, _ in audio):.1f} s "
+              f"(synthesised in {time.perf_counter() - t0:.1f} s)", flush=True)
+        for key in args.model_list:
+            seconds = args.seconds_tiny if key == "tiny" else args.seconds_large
+            folder, audio_s, n = subset_dir(audio, seconds, work / f"audio_{key}")
+            try:
+                results[key] = bench(key, texts, folder, audio_s, n, work)
+            except errors as e:
+                print(f"{key} failed: {type(e).__name__}: {e}", file=sys.stderr)
+                results[key] = {"error": f"{type(e).__name__}: {e}"}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def machine_after(args, load_before: list[float]) -> dict[str, Any]:
+    """``machine_info`` at the end of a run, after printing the load average before and after it."""
+    machine = machine_info(args.threads, args.device, load_before)
+    print(f"\n{GARBAGE_NOTE}. Load average {fmt_load(load_before)} before, {fmt_load(machine['load_average_after'])} "
+          f"after; {os.cpu_count()} CPUs.")
+    return machine

@@ -184,15 +184,10 @@ def _boosting(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
            + ", ".join(f"{_s(r['tree_build_s'])} ({k})" for k, r in ok.items()) + ".", "",
            f"| model | audio | no boosting (wall / CPU) | boosted (wall / CPU) | RTFx no boost / boost | "
            f"ratio wall / CPU (goal ≤ {goal['ratio_max']:g}×) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for key, r in d["results"].items():
-        if "error" in r:
-            out.append(f"| {key} | {_failed(r['error'])} | | | | |")
-            continue
-        out.append(f"| `{r['model']}` ({r['parameters'] / 1e6:.1f}M) | {_s(r['audio_seconds'], '.0f')} | "
-                   f"{_s(r['decode_no_boost_s'])} / {_s(r['decode_no_boost_cpu_s'])} | {_s(r['decode_boost_s'])} / "
-                   f"{_s(r['decode_boost_cpu_s'])} | {r['rtfx_no_boost']:.1f} / {r['rtfx_boost']:.1f} | "
-                   f"**{_x(r['ratio'])}** / {_x(r['ratio_cpu'])} ({_met(r['goal_met'])}) |")
-    return out
+    return out + _result_rows(d, 6, lambda r: (
+        f"| {_model_label(r)} | {_s(r['audio_seconds'], '.0f')} | {_wall_cpu(r, 'no_boost')} | "
+        f"{_wall_cpu(r, 'boost')} | {r['rtfx_no_boost']:.1f} / {r['rtfx_boost']:.1f} | "
+        f"**{_x(r['ratio'])}** / {_x(r['ratio_cpu'])} ({_met(r['goal_met'])}) |"))
 
 
 def _model_label(r: Mapping[str, Any]) -> str:
@@ -201,6 +196,13 @@ def _model_label(r: Mapping[str, Any]) -> str:
 
 def _wall_cpu(r: Mapping[str, Any], mode: str) -> str:
     return f"{_s(r[f'decode_{mode}_s'])} / {_s(r[f'decode_{mode}_cpu_s'])}"
+
+
+def _result_rows(d: Mapping[str, Any], columns: int, row) -> list[str]:
+    """A table row per model of ``d["results"]``: ``row(result)``, or for a model that failed its key and the error
+    in a row of ``columns`` cells."""
+    return [f"| {key} | {_failed(r['error'])} |" + " |" * (columns - 2) if "error" in r else row(r)
+            for key, r in d["results"].items()]
 
 
 def _lm(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
@@ -226,15 +228,11 @@ def _lm(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
             + ", ".join(f"{_s(r['lm_load_s'], '.1f')} ({k})" for k, r in ok.items()) + ".", "",
             f"| model | audio | no LM (wall / CPU) | LM (wall / CPU) | RTFx no LM / LM | tokens emitted no LM / LM | "
             f"ratio wall / CPU (goal ≤ {goal['ratio_max']:g}×) |", "| --- |" + " ---: |" * 6]
-    for key, r in d["results"].items():
-        if "error" in r:
-            out.append(f"| {key} | {_failed(r['error'])} | | | | | |")
-            continue
-        t = r["tokens_emitted"]
-        out.append(f"| {_model_label(r)} | {_s(r['audio_seconds'], '.0f')} | {_wall_cpu(r, 'no_lm')} | "
-                   f"{_wall_cpu(r, 'lm')} | {r['rtfx_no_lm']:.1f} / {r['rtfx_lm']:.1f} | "
-                   f"{t['no_lm']:,} / {t['lm']:,} | "
-                   f"**{_x(r['ratio'])}** / {_x(r['ratio_cpu'])} ({_met(r['goal_met'])}) |")
+    out += _result_rows(d, 7, lambda r: (
+        f"| {_model_label(r)} | {_s(r['audio_seconds'], '.0f')} | {_wall_cpu(r, 'no_lm')} | "
+        f"{_wall_cpu(r, 'lm')} | {r['rtfx_no_lm']:.1f} / {r['rtfx_lm']:.1f} | "
+        f"{r['tokens_emitted']['no_lm']:,} / {r['tokens_emitted']['lm']:,} | "
+        f"**{_x(r['ratio'])}** / {_x(r['ratio_cpu'])} ({_met(r['goal_met'])}) |"))
     rest = [f"{_x(r['encoder_split']['rest_ratio_cpu'])} ({k})" for k, r in ok.items()
             if (r.get("encoder_split") or {}).get("rest_ratio_cpu") is not None]
     if rest:
@@ -256,14 +254,11 @@ def _confidence(d: Mapping[str, Any], goal: Mapping[str, Any]) -> list[str]:
            "| model | audio | plain (wall / CPU) | word times (wall / CPU) | confidence (wall / CPU) | "
            f"confidence / word times | confidence / plain, wall / CPU (goal ≤ {goal['ratio_max']:g}×) |",
            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for key, r in d["results"].items():
-        if "error" in r:
-            out.append(f"| {key} | {_failed(r['error'])} | | | | | |")
-            continue
-        out.append(f"| {_model_label(r)} | {_s(r['audio_seconds'], '.0f')} | {_wall_cpu(r, 'plain')} | "
-                   f"{_wall_cpu(r, 'timestamps')} | {_wall_cpu(r, 'confidence')} | "
-                   f"{_x(r['ratio_confidence_to_timestamps'])} | **{_x(r['ratio'])}** / {_x(r['ratio_cpu'])} "
-                   f"({_met(r['goal_met'])}) |")
+    out += _result_rows(d, 7, lambda r: (
+        f"| {_model_label(r)} | {_s(r['audio_seconds'], '.0f')} | {_wall_cpu(r, 'plain')} | "
+        f"{_wall_cpu(r, 'timestamps')} | {_wall_cpu(r, 'confidence')} | "
+        f"{_x(r['ratio_confidence_to_timestamps'])} | **{_x(r['ratio'])}** / {_x(r['ratio_cpu'])} "
+        f"({_met(r['goal_met'])}) |"))
     ok = {k: r for k, r in d["results"].items() if "error" not in r}
     if ok and all("tokens_emitted" in r and "words_with_confidence" in r for r in ok.values()):
         out += ["", "NeMo computes a confidence at every step of the decoding loop (tokens emitted: "
