@@ -90,6 +90,7 @@ def test_library_composes_and_scores_from_another_directory(installed):
     assert out["run_dir"] == str(elsewhere / "runs" / "general_base")
     assert out["d_model"] == 176 and out["strategy"] == "ddp" and out["devices"] == 2
     assert out["callbacks"] == {"entity_validation": "EntityValidationCallback", "training_clock": "TrainingClock",
+                                "lr_schedule": "ScheduleToMaxSteps",
                                 "best_checkpoint": "ModelCheckpoint", "last_checkpoint": "ModelCheckpoint"}
     assert out["loggers"] == ["TensorBoardLogger"] and out["every_n"] == 250
     assert out["parakeet_use_bias"] is False and out["alpha"] == 0.5
