@@ -135,3 +135,26 @@ def test_earnings21_library_one_reference_many_systems():
     assert fin["PERIOD"]["num_entities"] == cats["DATE"]["num_entities"] + cats.get("YEAR", {"num_entities": 0})[
         "num_entities"]
     assert fin["MONEY"] == cats["MONEY"] and fin["PERSON"] == cats["PERSON"]  # Earnings-21 PERSON is ours
+
+
+def test_evaluate_confidence_builds_the_review_queue_from_a_transcript(tmp_path):
+    from conftest import transcript_row
+
+    rows = [transcript_row("Revenue was $4.2 billion.", "Revenue was $4.2 million.", [0.9, 0.95, 0.3, 0.4], id="a"),
+            transcript_row("We hold EBITDA steady.", "We hold EBITDA steady.", [0.9, 0.9, 0.8, 0.9], id="b")]
+    manifest = tmp_path / "transcript.json"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    evaluate(tmp_path, f"manifest={manifest}", f"output_dir={tmp_path / 'out'}", "confidence=true")
+    queue = [json.loads(x) for x in (tmp_path / "out" / "review.jsonl").read_text().splitlines()]
+    assert [(q["text"], q["confidence"], q["id"], q["correct"]) for q in queue] == [
+        ("$4.2 million", 0.3, "a", False), ("EBITDA", 0.8, "b", True), ("Revenue", 0.9, "a", True)]  # least sure first
+    assert queue[0]["start"] == 1.0 and queue[0]["end"] == 1.9  # the money words' times
+    report = read_report(tmp_path / "out" / "entity_report.json")
+    assert report["confidence"]["auroc"] == 1.0 and report["review"]["items"][0]["text"] == "$4.2 million"
+    assert report["review"]["num_items"] == 3 and (tmp_path / "out" / "entity_report.reliability.png").is_file()
+
+    plain = tmp_path / "plain.json"  # rows without word confidence: named, nothing written
+    plain.write_text(json.dumps({"text": "a b", "pred_text": "a b"}) + "\n", encoding="utf-8")
+    p = evaluate(tmp_path, f"manifest={plain}", f"output_dir={tmp_path / 'out2'}", "confidence=true", check=False)
+    assert p.returncode != 0 and "line 1: the row has no word confidence" in p.stderr
+    assert not (tmp_path / "out2" / "review.jsonl").exists()
