@@ -59,3 +59,13 @@ def test_base_record_keeps_the_ablation_curves(tmp_path):
     assert "val_wer_ctc" not in doc["curve"][0]  # a plain TDT run has no CTC head
     assert "| 500 | 0.20 | 60.0 | 90.0 |" in render_base(doc)
     assert "Lever **ctc** — `cmd model=x` (same data and seed). Bucketed." in render_base(doc)
+
+
+def test_base_record_keeps_recorded_curves_of_runs_that_are_gone(tmp_path):
+    from finparakeet.experiment.book import Lever, base_record
+
+    point = {"step": 500, "cpu_hours": 0.2, "wall_hours": 0.2, "val_wer": 0.7, "val_loss": 3.0}
+    previous = {"curve": [point], "ablations": {"ctc": {"command": "c", "curve": [{**point, "val_wer": 0.5}]}}}
+    doc = base_record(tmp_path / "gone", "cmd", previous, {"ctc": Lever(tmp_path / "gone_too", "c")})
+    assert doc["curve"] == [point]
+    assert doc["ablations"]["ctc"]["curve"][0]["val_wer"] == 0.5

@@ -55,13 +55,20 @@ def base_record(run_dir: str | Path, command: str, previous: Optional[Mapping[st
     ``ablations``: name -> :class:`Lever`, runs that differ from the base by one lever, curves recorded too."""
     doc = dict(previous or {})
     doc["command"] = command
-    doc["curve"] = learning_curve(read_metrics(Path(run_dir) / "metrics.json"))
+    doc["curve"] = _curve(run_dir, doc.get("curve"))
     for name, lever in (ablations or {}).items():
-        entry = {"command": lever.command, "curve": learning_curve(read_metrics(Path(lever.run) / "metrics.json"))}
+        before = (doc.get("ablations") or {}).get(name) or {}
+        entry = {"command": lever.command, "curve": _curve(lever.run, before.get("curve"))}
         if lever.note:
             entry["note"] = lever.note
         doc.setdefault("ablations", {})[name] = entry
     return doc
+
+
+def _curve(run_dir: str | Path, recorded: Optional[Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    # A run directory that is gone (another machine, a cleaned disk) must not erase the curve already recorded.
+    path = Path(run_dir) / "metrics.json"
+    return learning_curve(read_metrics(path)) if path.is_file() else [dict(p) for p in recorded or []]
 
 
 def _num(x: Any, fmt: str = ".2f") -> str:
