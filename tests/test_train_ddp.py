@@ -38,15 +38,13 @@ def _run(args, timeout=600):
     return proc.returncode, out
 
 
-@pytest.fixture(scope="module")
-def runs(synth_dir, tmp_path_factory):
+def _one_and_two(synth_dir, tmp, model_overrides=()):
     from lhotse import CutSet
 
-    tmp = tmp_path_factory.mktemp("ddp")
     five = tmp / "dev5.jsonl.gz"
     CutSet.from_cuts(list(CutSet.from_file(synth_dir / "dev_cuts.jsonl.gz"))[:5]).to_file(five)
-    common = [*tiny_run_overrides(synth_dir, steps=2), f"data.validation_cuts={five}", "model.optim.lr=0",
-              "model.optim.sched.min_lr=0", "+data.validation_ds.batch_size=1",
+    common = [*tiny_run_overrides(synth_dir, steps=2), *model_overrides, f"data.validation_cuts={five}",
+              "model.optim.lr=0", "model.optim.sched.min_lr=0", "+data.validation_ds.batch_size=1",
               "model.loss.tdt_kwargs.omega=0"]  # omega > 0 draws the RNN-T loss at random per batch: val_loss varies
     out = {}
     for name, extra in (("one", []), ("two", ["trainer.devices=2", "trainer.strategy=ddp"])):
@@ -55,6 +53,11 @@ def runs(synth_dir, tmp_path_factory):
         assert rc == 0, log[-4000:]
         out[name] = (run_dir, log)
     return out
+
+
+@pytest.fixture(scope="module")
+def runs(synth_dir, tmp_path_factory):
+    return _one_and_two(synth_dir, tmp_path_factory.mktemp("ddp"))
 
 
 def _metrics(run_dir):
@@ -87,3 +90,14 @@ def test_same_report_and_predictions_every_utterance_once(runs):
     assert two == one
     preds = [(d / "reports" / "epoch_0" / "predictions.jsonl").read_text() for d in (one_dir, two_dir)]
     assert preds[0] == preds[1] and len(preds[0].splitlines()) == 5
+
+
+def test_hybrid_model_ctc_head_scored_over_both_processes(synth_dir, tmp_path):
+    """NeMo's hybrid TDT+CTC model (the general base's family) also reads the CTC head's error counts from every
+    validation output: two processes must give its val_wer_ctc as one process does (it once failed with a KeyError)."""
+    hybrid = ["model=tiny_tdt_ctc_5m", "model.encoder.n_layers=1", "model.encoder.d_model=32",
+              "model.encoder.n_heads=2", "model.encoder.subsampling_conv_channels=16", "adapter.dim=8"]
+    runs = _one_and_two(synth_dir, tmp_path, hybrid)
+    one, two = _metrics(runs["one"][0]), _metrics(runs["two"][0])
+    assert "val_wer_ctc" in one
+    assert two == pytest.approx(one, rel=1e-6, abs=1e-9)

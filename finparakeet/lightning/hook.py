@@ -301,6 +301,17 @@ class EntityValidationCallback(pl.Callback):
         merged[0] = {**merged[0],
                      "val_wer_num": torch.tensor(float(sum(r["wer_errors"] for r in records)), device=device),
                      "val_wer_denom": torch.tensor(float(sum(r["wer_words"] for r in records)), device=device)}
+        # Other error counts (the hybrid model's CTC head: val_wer_num_ctc/val_wer_denom_ctc) are summed over every
+        # process too; NeMo's epoch end reads them from each output, so every output carries them (zero but one).
+        extra = sorted(k for k in outputs[0] if k.startswith("val_wer_") and k not in ("val_wer_num", "val_wer_denom")
+                       and ("_num" in k or "_denom" in k))
+        if extra:
+            mine = torch.tensor([[float(o[k]) for k in extra] for i, o in enumerate(outputs)
+                                 if i not in duplicate_batches] or [[0.0] * len(extra)], device=device).sum(dim=0)
+            dist.all_reduce(mine)
+            for m in merged:
+                m.update({k: zero for k in extra})
+            merged[0].update({k: torch.tensor(float(v), device=device) for k, v in zip(extra, mine)})
         outputs[:] = merged
 
     @rank_zero_only
