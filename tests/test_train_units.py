@@ -183,3 +183,33 @@ def test_schedule_left_alone_when_the_budget_is_unchanged_or_unknown():
     assert not respan_scheduler_state(state, 100) and state["max_steps"] == 100
     assert not respan_scheduler_state(state, -1)  # trainer.max_steps=-1: epochs decide, nothing to span
     assert not respan_scheduler_state({"last_epoch": 3}, 200)  # a scheduler without max_steps (e.g. torch's own)
+
+
+def test_training_clock_sums_the_cpu_time_of_every_process():
+    """Under DDP each process counts its own CPU time; the validation folds the sum of all of them into the total."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from finparakeet.lightning.clock import TrainingClock
+
+    class Clock(TrainingClock):
+        now = (10.0, 100.0)  # (process CPU seconds, monotonic seconds), set by the test
+
+        def _now(self):
+            return self.now
+
+    two_processes = SimpleNamespace(reduce=lambda t, reduce_op: t * 2 if reduce_op == "sum" else t)
+    trainer = SimpleNamespace(sanity_checking=False, strategy=two_processes)
+    logged = {}
+    module = SimpleNamespace(device=torch.device("cpu"), log=lambda k, v, **kw: logged.__setitem__(k, v))
+    clock = Clock()
+    clock.load_state_dict({"cpu_seconds": 360.0, "wall_seconds": 0.0})  # a resumed run: mark at (10, 100)
+    clock.now = (3610.0, 3700.0)
+    clock.on_validation_epoch_end(trainer, module)  # 3,600 s of this process, as much on the other
+    assert logged["time/cpu_hours"] == pytest.approx((360 + 7200) / 3600)
+    assert logged["time/wall_hours"] == pytest.approx(1.0)
+    clock.now = (7210.0, 7300.0)
+    clock.on_validation_epoch_end(trainer, module)  # only the new time since the last validation is added
+    assert logged["time/cpu_hours"] == pytest.approx((360 + 14400) / 3600)
+    assert logged["time/wall_hours"] == pytest.approx(2.0)

@@ -2,6 +2,8 @@
 
 Logged at each validation as ``time/cpu_hours`` and ``time/wall_hours`` (so ``metrics.json`` holds the learning curve
 against training hours) and carried in the checkpoint. Time between the last checkpoint and a kill is not counted.
+In a multi-process run (``trainer.devices=2 trainer.strategy=ddp``) every process counts its own CPU time and the
+validations sum them; a checkpoint written between two validations adds only rank 0's share since the last one.
 """
 
 from __future__ import annotations
@@ -47,6 +49,19 @@ class TrainingClock(pl.Callback):
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking:
             return
+        self._sum_processes(trainer, pl_module)
         cpu, wall = self.totals()
         pl_module.log("time/cpu_hours", cpu / 3600, on_epoch=True, rank_zero_only=True)
         pl_module.log("time/wall_hours", wall / 3600, on_epoch=True, rank_zero_only=True)
+
+    def _sum_processes(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Fold every process's CPU seconds since the mark into the total (one process: its own)."""
+        import torch
+
+        if self._mark is None:
+            return
+        cpu, wall = self._now()
+        mine = torch.tensor(cpu - self._mark[0], dtype=torch.float64, device=pl_module.device)
+        self.cpu_seconds += float(trainer.strategy.reduce(mine, reduce_op="sum"))
+        self.wall_seconds += wall - self._mark[1]
+        self._mark = (cpu, wall)
