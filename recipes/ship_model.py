@@ -14,7 +14,8 @@ from finparakeet.pretrained import ShippedModelError, ship_run
 @hydra.main(config_path="pkg://finparakeet.conf", config_name="ship_model", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     try:
-        entry = ship_run(cfg.run_dir, cfg.name, cfg.kind, base=cfg.base)
+        entry = ship_run(cfg.run_dir, cfg.name, cfg.kind, base=cfg.base,
+                         train_commands=list(cfg.train_commands) if cfg.train_commands else None)
     except (ShippedModelError, FileNotFoundError, ValueError) as e:
         sys.exit(f"ship_model: {e}")
     print(f"shipped {entry.name}: {entry.file} ({entry.bytes / 2**20:.1f} MiB, sha256 {entry.sha256[:16]}...)")

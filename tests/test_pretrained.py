@@ -74,3 +74,18 @@ def test_ship_run_records_provenance_and_the_commands(tmp_path: Path):
     assert shipped_path("general_base", d).read_bytes() == b"weights"
     with pytest.raises(ShippedModelError, match="no adapters artefact"):
         ship_run(run, "adapters", "adapters", directory=d)
+
+
+def test_ship_run_records_given_train_commands_for_a_run_of_several_sittings(tmp_path: Path):
+    run = tmp_path / "runs" / "base"
+    (run / ".hydra").mkdir(parents=True)
+    (run / ".hydra" / "overrides.yaml").write_text("- trainer.max_steps=10\n")  # the finishing sitting only
+    (run / "artifacts").mkdir()
+    (run / "artifacts" / "model.nemo").write_bytes(b"weights")
+    write_run_json(run, nemo=run / "artifacts" / "model.nemo", adapters=None, best_checkpoint=None, base={},
+                   adapter={}, global_step=10, best_val_wer=0.1)
+    whole = ["python recipes/train.py trainer.max_steps=100  # stopped after step 10",
+             "python recipes/train.py trainer.max_steps=10"]
+    entry = ship_run(run, "general_base", "nemo", directory=tmp_path, train_commands=whole)
+    assert list(entry.rebuild[:2]) == whole and entry.rebuild[2].startswith("python recipes/ship_model.py")
+    assert read_manifest(tmp_path)["general_base"].rebuild == entry.rebuild

@@ -125,8 +125,12 @@ def rebuild_command(run_dir: str | Path) -> str:
 
 
 def ship_run(run_dir: str | Path, name: str, kind: str, base: Optional[str] = None,
-             directory: str | Path = SHIPPED_DIR) -> ShippedFile:
-    """Ship a finished training run's ``model.nemo`` (kind ``nemo``) or ``adapters.pt`` (kind ``adapters``)."""
+             directory: str | Path = SHIPPED_DIR, train_commands: Optional[list[str]] = None) -> ShippedFile:
+    """Ship a finished training run's ``model.nemo`` (kind ``nemo``) or ``adapters.pt`` (kind ``adapters``).
+
+    ``train_commands`` replace the command read from the run's last sitting, for a run whose sittings differed (one
+    stopped early and finished by a sitting with a smaller ``trainer.max_steps``: the schedule restored from the
+    checkpoint keeps the first sitting's span, which the last sitting's command does not say)."""
     if kind not in ("nemo", "adapters"):
         raise ValueError(f"kind must be nemo or adapters, got {kind!r}")
     run = resolve_run(run_dir)
@@ -135,5 +139,6 @@ def ship_run(run_dir: str | Path, name: str, kind: str, base: Optional[str] = No
         raise ShippedModelError(f"{run_dir} has no {kind} artefact (artifacts/run.json: {source})")
     provenance = {k: v for k, v in run.items() if k not in ("nemo", "adapters", "best_checkpoint")}
     ship = f"python recipes/ship_model.py run_dir={run_dir} name={name} kind={kind}" + (f" base={base}" if base else "")
-    return ship_file(name, source, kind=kind, rebuild=[rebuild_command(run_dir), ship], run=provenance, base=base,
+    train = list(train_commands) if train_commands else [rebuild_command(run_dir)]
+    return ship_file(name, source, kind=kind, rebuild=[*train, ship], run=provenance, base=base,
                      directory=directory)
