@@ -123,6 +123,44 @@ def test_callbacks_and_loggers_are_instantiated_from_their_groups(tmp_path):
     assert "training_clock" not in instantiate_callbacks(dropped.callbacks)
 
 
+def test_bucketed_training_loader_leaves_no_thread_to_hold_the_process_open(tmp_path):
+    """Python waits for non-daemon threads before it collects anything at exit: a bucket-filling thread alive after
+    the last batch kept finished training runs from exiting."""
+    import gc
+    import threading
+
+    from lhotse import CutSet
+    from lhotse.testing.dummies import dummy_cut
+    from nemo.collections.common.data.lhotse import get_lhotse_dataloader_from_config
+    from omegaconf import OmegaConf
+
+    from finparakeet.conf import compose
+
+    cuts = tmp_path / "cuts.jsonl.gz"
+    CutSet.from_cuts(dummy_cut(i, duration=1.0 + i % 5) for i in range(40)).to_file(cuts)
+    cfg = compose("train", ["+experiment=smoke", f"paths.run_dir={tmp_path}", "data.use_bucketing=true",
+                            "data.num_buckets=2", "data.batch_duration=8"])
+    # a bucket buffer smaller than the data, as NeMo's 20,000 cuts are smaller than the general base's 38,000
+    train_ds = OmegaConf.to_container(cfg.data.train_ds, resolve=True) | {
+        "cuts_path": str(cuts), "bucket_buffer_size": 10, "shuffle_buffer_size": None}
+
+    class Ids:  # the cuts' ids: no audio needed to exercise the sampler
+        def __getitem__(self, batch):
+            return [c.id for c in batch]
+
+    before = set(threading.enumerate())
+    loader = get_lhotse_dataloader_from_config(OmegaConf.create(train_ds), global_rank=0, world_size=1,
+                                               dataset=Ids())
+    batches = iter(loader)
+    try:
+        assert next(batches)  # mid-epoch, as when training stops at max_steps
+        started = [t for t in threading.enumerate() if t not in before and not t.daemon]
+    finally:  # a leaked thread would hold this test process open too: collecting the sampler's generator ends it
+        del batches, loader
+        gc.collect()
+    assert not started, f"non-daemon threads left by the training loader: {started}"
+
+
 def test_each_utterance_once_in_id_order():
     from finparakeet.lightning.hook import unique_by_id
 

@@ -129,8 +129,8 @@ def ship_run(run_dir: str | Path, name: str, kind: str, base: Optional[str] = No
     """Ship a finished training run's ``model.nemo`` (kind ``nemo``) or ``adapters.pt`` (kind ``adapters``).
 
     ``train_commands`` replace the command read from the run's last sitting, for a run whose sittings differed (one
-    stopped early and finished by a sitting with a smaller ``trainer.max_steps``: the schedule restored from the
-    checkpoint keeps the first sitting's span, which the last sitting's command does not say)."""
+    stopped at step N of a longer schedule and finished by a sitting with ``trainer.max_steps=N``, which trains no
+    further but whose command, run from nothing, would span the schedule over N steps)."""
     if kind not in ("nemo", "adapters"):
         raise ValueError(f"kind must be nemo or adapters, got {kind!r}")
     run = resolve_run(run_dir)
