@@ -20,7 +20,7 @@ def main(cfg: DictConfig) -> None:
         path = results / BASE_JSON
         previous = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
         ablations = {name: Lever(a.run, a.command, a.get("note") or "") for name, a in (cfg.base_ablations or {}).items()}
-        doc = base_record(cfg.base_run, cfg.base_command, previous, ablations)
+        doc = base_record(cfg.base_run, cfg.base_command, previous, ablations, cfg.base_note or "")
         if cfg.base_test:
             run = Path(cfg.base_run)
             test_cuts = run / "data" / "test" / "clean_cuts.jsonl.gz"

@@ -17,4 +17,5 @@ LEVERS="{
 # Hydra's override grammar wants the dict on one line
 RUN=general_base_ctc_lr1.5e-3_nodrop_sub64
 BASE="$T $CTC name=$RUN model.optim.lr=1.5e-3 model.optim.sched.warmup_steps=1500 data.use_bucketing=true $NODROP model.encoder.subsampling_conv_channels=64 trainer.max_steps=20000 trainer.devices=2 trainer.strategy=ddp data.batch_duration=30 num_threads=1"
-exec .venv/bin/python recipes/write_results.py base_run=runs/$RUN "base_command='$BASE'" "base_ablations=$(echo $LEVERS)" "$@"
+NOTE="Steps 1-1,750 ran as one process on two threads (60 s batches), later steps as two processes of 30 s batches (the command above); up to step 4,500 the CPU hours of a two-process sitting counted the first process only (fixed in b2c3a7d), about 0.4 h short (the second process had used 23.5 CPU-minutes more at step 4,500, read from ps), so every later figure is short by that much too."
+exec .venv/bin/python recipes/write_results.py base_run=runs/$RUN "base_command='$BASE'" "base_note='$NOTE'" "base_ablations=$(echo $LEVERS)" "$@"

@@ -36,9 +36,12 @@ def test_learning_curve_and_its_table():
                 "val_loss": 3.0}, {"validation": 1, "step": 1000, "val_entity_wer": 1.0}]
     curve = learning_curve(history)
     assert curve == [{"step": 500, "cpu_hours": 0.2, "wall_hours": 0.25, "val_wer": 0.9, "val_loss": 3.0}]
-    md = render_base({"command": "scripts/train_general_base.sh", "curve": curve,
+    md = render_base({"command": "scripts/train_general_base.sh", "curve": curve, "note": "Rank 0 only.",
                       "test": {"command": "x", "groups": {SEEN: {"utterances": 3, "wer": 0.1, "cer": 0.05}}}})
-    assert "| 500 | 0.20 | 0.25 | 90.0 | 3.00 |" in md and "| seen voices | 3 | 10.0 | 5.0 |" in md
+    assert "| 500 | 0.20 | 0.25 | 90.0 | – | 3.00 |" in md and "| seen voices | 3 | 10.0 | 5.0 |" in md
+    assert "validation included): Rank 0 only." in md
+    hybrid = render_base({"command": "c", "curve": [{**curve[0], "val_wer_ctc": 0.95}]})
+    assert "| 500 | 0.20 | 0.25 | 90.0 | 95.0 | 3.00 |" in hybrid
 
 
 def test_base_record_keeps_the_ablation_curves(tmp_path):

@@ -50,11 +50,14 @@ class Lever:
 
 
 def base_record(run_dir: str | Path, command: str, previous: Optional[Mapping[str, Any]] = None,
-                ablations: Optional[Mapping[str, Lever]] = None) -> dict[str, Any]:
+                ablations: Optional[Mapping[str, Lever]] = None, note: str = "") -> dict[str, Any]:
     """The general base's record: its learning curve read from ``run_dir``, other fields of ``previous`` kept;
-    ``ablations``: name -> :class:`Lever`, runs that differ from the base by one lever, curves recorded too."""
+    ``ablations``: name -> :class:`Lever`, runs that differ from the base by one lever, curves recorded too;
+    ``note``: what a reader must know about the base's own curve."""
     doc = dict(previous or {})
     doc["command"] = command
+    if note:
+        doc["note"] = note
     doc["curve"] = _curve(run_dir, doc.get("curve"))
     for name, lever in (ablations or {}).items():
         before = (doc.get("ablations") or {}).get(name) or {}
@@ -76,12 +79,14 @@ def _num(x: Any, fmt: str = ".2f") -> str:
 
 
 def render_base(doc: Mapping[str, Any]) -> str:
+    note = f" {doc['note']}" if doc.get("note") else ""
     out = ["## The general base", "", f"Trained with `{doc['command']}` (resumable: the same command continues it).",
            "Its learning curve — dev WER (`limit_val_batches` of the dev split, seen voices) against the training "
-           "time summed over every sitting (`time/cpu_hours` is process CPU time; validation included):", "",
-           "| step | CPU hours | wall hours | dev WER | dev loss |", "| ---: | ---: | ---: | ---: | ---: |"]
+           f"time summed over every sitting (`time/cpu_hours` is process CPU time; validation included):{note}", "",
+           "| step | CPU hours | wall hours | dev WER | dev WER of the CTC head | dev loss |",
+           "| ---: | ---: | ---: | ---: | ---: | ---: |"]
     out += [f"| {p['step']} | {_num(p.get('cpu_hours'))} | {_num(p.get('wall_hours'))} | {pct(p.get('val_wer'))} | "
-            f"{_num(p.get('val_loss'))} |" for p in doc.get("curve", [])]
+            f"{pct(p.get('val_wer_ctc'))} | {_num(p.get('val_loss'))} |" for p in doc.get("curve", [])]
     for name, ab in (doc.get("ablations") or {}).items():
         note = f" {ab['note']}" if ab.get("note") else ""
         out += ["", f"Lever **{name}** — `{ab['command']}` (same data and seed).{note}", "",
