@@ -16,6 +16,7 @@ from typing import Any, Mapping, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
+from finparakeet.data.targets import TARGET_TEXTS, with_spoken_targets
 from finparakeet.data.validate import CLEAN_CUTS, REJECTS, SUMMARY, ValidationConfig, format_summary, validate_to_dir
 
 __all__ = ["SPLITS", "PreparedData", "prepare_data", "check_corpus_calls", "synthesize_if_absent", "validate_split",
@@ -24,6 +25,8 @@ __all__ = ["SPLITS", "PreparedData", "prepare_data", "check_corpus_calls", "synt
 logger = logging.getLogger(__name__)
 
 # config key of the source cuts -> folder under <run_dir>/data ("replay": general cuts mixed into training)
+# the train split's cuts with the spoken form as their text (data.target_text=spoken)
+SPOKEN_CUTS = "clean_cuts_spoken.jsonl.gz"
 SPLITS = {"train": "train_cuts", "validation": "validation_cuts", "test": "test_cuts", "replay": "replay_cuts"}
 
 
@@ -153,6 +156,14 @@ def prepare_data(data_cfg: DictConfig, run_dir: str | Path, tokenizer_kwargs: Op
             raise ValueError(f"data.{key}={source}: no usable cut ({summaries[split]['rejected']} rejected, "
                              f"see {out / REJECTS})")
         cuts[split] = out / CLEAN_CUTS
+    target_text = data_cfg.get("target_text") or "written"
+    if target_text not in TARGET_TEXTS:
+        raise ValueError(f"data.target_text={target_text}: expected one of {', '.join(TARGET_TEXTS)}")
+    if target_text == "spoken" and cuts.get("train"):  # validation keeps the written labels: they are what is scored
+        spoken = cuts["train"].with_name(SPOKEN_CUTS)
+        if not spoken.is_file():
+            with_spoken_targets(cuts["train"], spoken)
+        cuts["train"] = spoken
     tok = data_cfg.get("tokenizer_dir")
     tok_dir = None
     if tok and tokenizer_kwargs is not None:
