@@ -12,6 +12,7 @@ import time
 from typing import Any, Optional
 
 import lightning.pytorch as pl
+import torch
 
 __all__ = ["TrainingClock"]
 
@@ -56,8 +57,6 @@ class TrainingClock(pl.Callback):
 
     def _sum_processes(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Fold every process's CPU seconds since the mark into the total (one process: its own)."""
-        import torch
-
         if self._mark is None:
             return
         cpu, wall = self._now()
