@@ -1,6 +1,6 @@
 """Write RESULTS.md from results/*.json, every figure beside its command (see finparakeet/conf/write_results.yaml).
 
-    python recipes/write_results.py [base_run=runs/general_base]
+    python recipes/write_results.py [base_run=runs/general_base] [demo_run=runs/demo]
 """
 
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from finparakeet.experiment.book import BASE_JSON, Lever, base_record, write_results_md
+from finparakeet.experiment.book import BASE_JSON, DEMO_JSON, Lever, base_record, demo_record, write_results_md
 from finparakeet.experiment.general import evaluate_general_test
 
 
@@ -30,6 +30,10 @@ def main(cfg: DictConfig) -> None:
                            "groups": groups}
         path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
         print(f"{path}: {len(doc['curve'])} points of the learning curve")
+    if cfg.demo_run:
+        path = results / DEMO_JSON
+        path.write_text(json.dumps(demo_record(cfg.demo_run, cfg.demo_command), indent=1) + "\n", encoding="utf-8")
+        print(f"{path}: before and after from {cfg.demo_run}")
     print(f"-> {write_results_md(results, cfg.output)}")
 
 

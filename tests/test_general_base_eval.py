@@ -72,3 +72,31 @@ def test_base_record_keeps_recorded_curves_of_runs_that_are_gone(tmp_path):
     doc = base_record(tmp_path / "gone", "cmd", previous, {"ctc": Lever(tmp_path / "gone_too", "c")})
     assert doc["curve"] == [point]
     assert doc["ablations"]["ctc"]["curve"][0]["val_wer"] == 0.5
+
+
+def test_demo_record_takes_step_zero_and_the_best_validation(tmp_path):
+    import json
+
+    from finparakeet.experiment.book import demo_record, render_demo
+
+    run = tmp_path / "demo"
+    (run / "artifacts").mkdir(parents=True)
+    history = [{"validation": 0, "step": 0, "val_wer": 0.9, "val_normalized_wer": 0.8, "val_entity_wer": 0.9,
+                "val_entity_wer/MONEY": 1.0, "report": "reports/epoch_0"},
+               {"validation": 1, "step": 100, "val_wer": 0.7, "val_entity_wer": 0.5, "val_entity_wer/MONEY": 0.4},
+               {"validation": 2, "step": 200, "val_wer": 0.6, "val_entity_wer": 0.55}]
+    (run / "metrics.json").write_text(json.dumps(history))
+    with pytest.raises(ValueError, match="run.json"):  # not finished: nothing to record yet
+        demo_record(run, "make demo")
+    (run / "artifacts" / "run.json").write_text(json.dumps(
+        {"monitor": "val_entity_wer", "best_score": 0.5, "sitting_wall_seconds": 150.0,
+         "trainable_params": 1000, "total_params": 5000000, "adapter": {"type": "linear"}}))
+    doc = demo_record(run, "make demo")
+    assert doc["before"]["step"] == 0 and doc["after"]["step"] == 100  # the best, not the last
+    assert "report" not in doc["before"]  # figures only
+    md = render_demo(doc)
+    assert "`make demo`" in md and "2.5 minutes" in md and "1,000 trained parameters of 5,000,000" in md
+    assert "| entity WER | 90.0 | 50.0 | -44% |" in md and "| entity WER MONEY | 100.0 | 40.0 | -60% |" in md
+    (run / "metrics.json").write_text(json.dumps(history[1:]))
+    with pytest.raises(ValueError, match="step 0"):
+        demo_record(run, "make demo")

@@ -109,12 +109,14 @@ def test_run_writes_reports_metrics_and_artefacts(trained):
     assert {"val_entity_wer", "val_entity_accuracy", "val_wer", "val_loss"} <= set(history[0])
     assert any(k.startswith("val_entity_wer/") for k in history[0])
     assert history[0]["val_entity_wer"] == pytest.approx(report["entity_wer"])
+    assert history[0]["val_normalized_wer"] == pytest.approx(report["wer"])  # both sides normalised, unlike val_wer
     doc = json.loads((run / "artifacts" / "run.json").read_text())
     assert doc["nemo"] == "artifacts/model.nemo" and doc["adapters"] == "artifacts/adapters.pt"
     assert doc["best_checkpoint"].startswith("checkpoints/best") and (run / doc["best_checkpoint"]).is_file()
     assert doc["base"]["model_config"] is None or doc["base"]["model_config"] == "tiny_tdt"
     assert doc["adapter"]["type"] == "linear" and doc["global_step"] == 3
     assert 0 < doc["trainable_params"] < doc["total_params"]
+    assert 0 < doc["sitting_wall_seconds"] < 600
     assert doc["best_val_entity_wer"] == pytest.approx(history[0]["val_entity_wer"])
     assert doc["best_val_wer"] == pytest.approx(history[0]["val_wer"])
     assert (run / "checkpoints" / "last.ckpt").is_file()

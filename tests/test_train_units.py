@@ -172,13 +172,14 @@ def test_each_utterance_once_in_id_order():
 def test_before_after_table_gives_each_figure_and_its_relative_change():
     from finparakeet.lightning.history import before_after_table
 
-    before = {"step": 0, "val_wer": 0.5, "val_entity_wer": 0.8, "val_entity_accuracy": 0.1,
+    before = {"step": 0, "val_wer": 0.5, "val_normalized_wer": 0.4, "val_entity_wer": 0.8, "val_entity_accuracy": 0.1,
               "val_entity_wer/MONEY": 0.6, "val_entity_wer/unseen": 0.9}
     after = {"step": 120, "val_wer": 0.25, "val_entity_wer": 0.4, "val_entity_accuracy": 0.55,
              "val_entity_wer/MONEY": 0.3, "val_entity_wer/TICKER": 0.5, "val_entity_wer/unseen": 0.6}
     lines = before_after_table(before, after).splitlines()
     assert lines[0] == "| dev (%) | before (step 0) | after (step 120) | change |"
     assert "| entity WER | 80.0 | 40.0 | -50% |" in lines
+    assert "| WER (normalised) | 40.0 | — | — |" in lines  # a figure the after entry lacks is shown, not guessed
     assert "| entity accuracy | 10.0 | 55.0 | +450% |" in lines
     assert "| entity WER TICKER | — | 50.0 | — |" in lines
     assert lines[-1] == "| entity WER unseen | 90.0 | 60.0 | -33% |"

@@ -41,7 +41,8 @@ def before_after_table(before: dict[str, Any], after: dict[str, Any]) -> str:
     def change(a: Any, b: Any) -> str:
         return "—" if a in (None, 0) or b is None else f"{100 * (b - a) / a:+.0f}%"
 
-    rows = [("WER", "val_wer"), ("entity WER", "val_entity_wer"), ("entity accuracy", "val_entity_accuracy")]
+    rows = [("WER (NeMo, written labels)", "val_wer"), ("WER (normalised)", "val_normalized_wer"),
+            ("entity WER", "val_entity_wer"), ("entity accuracy", "val_entity_accuracy")]
     cats = sorted({k.split("/", 1)[1] for e in (before, after) for k in e
                    if k.startswith("val_entity_wer/") and k != "val_entity_wer/unseen"})
     rows += [(f"entity WER {c}", f"val_entity_wer/{c}") for c in cats]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -165,6 +166,7 @@ def _one_lightning_console() -> None:
 
 def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = False) -> TrainResult:
     """Run the recipe for a composed ``conf/train.yaml`` config (``paths.run_dir`` must be set)."""
+    started = time.monotonic()
     run_dir = Path(cfg.paths.run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     mcfg = cfg.model
@@ -246,7 +248,7 @@ def train(cfg: DictConfig, callbacks: Sequence[Any] = (), keep_model: bool = Fal
     if trainer.strategy.broadcast(_saved_step(last_ckpt) != trainer.global_step, src=0):
         trainer.save_checkpoint(str(last_ckpt))
 
-    return _finish(cfg, run_dir, trainer, model, named.get("best_checkpoint"), summary, data, keep_model)
+    return _finish(cfg, run_dir, trainer, model, named.get("best_checkpoint"), summary, data, keep_model, started)
 
 
 def _use_lm(model, node: Optional[DictConfig]):
@@ -294,7 +296,8 @@ def _saved_step(path: Path) -> Optional[int]:
         return None
 
 
-def _finish(cfg, run_dir: Path, trainer, model, best, summary, data: PreparedData, keep_model: bool) -> TrainResult:
+def _finish(cfg, run_dir: Path, trainer, model, best, summary, data: PreparedData, keep_model: bool,
+            started: float) -> TrainResult:
     import torch
 
     from finparakeet.models.adapters import adapter_names, save_adapters
@@ -331,7 +334,9 @@ def _finish(cfg, run_dir: Path, trainer, model, best, summary, data: PreparedDat
             best_val_wer=entry.get("val_wer") if entry else None,
             monitor=monitor, best_score=entry.get(monitor) if entry else None,
             global_step=int(trainer.global_step), trainable_params=summary.trainable,
-            total_params=summary.total, rejected=data.rejected)
+            total_params=summary.total, rejected=data.rejected,
+            # this sitting's wall time in the recipe (data, validations, training, export); not Python's start-up
+            sitting_wall_seconds=round(time.monotonic() - started, 1))
     else:
         run_json = run_dir / ARTIFACTS / "run.json"
     print(f"[finparakeet] done at step {trainer.global_step}: best {monitor} "
