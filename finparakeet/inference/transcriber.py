@@ -192,11 +192,12 @@ class Transcriber:
         la = self.long_audio
         stats = DecodeStats(items=len(items))
         total = sum(it.cut.duration for it in items)
-        bar = tqdm(total=round(total, 1), unit="s", desc="transcribing", disable=not self.progress,
+        bar = tqdm(total=total, unit="s", desc="transcribing", disable=not self.progress,
                    bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]")
 
         def tick(seconds: float) -> None:
-            bar.update(round(seconds, 1))
+            # overlapping windows decode some seconds twice: the bar stops at the audio's length, never past it
+            bar.update(max(0.0, min(seconds, bar.total - bar.n)))
 
         bad: dict[int, str] = {}
         out: list[Transcript | None] = [None] * len(items)
