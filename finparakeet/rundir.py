@@ -5,7 +5,7 @@
     {"nemo": "artifacts/model.nemo",          # full model with adapters, from the best checkpoint (or null)
      "adapters": "artifacts/adapters.pt",     # adapter weights only, NeMo save_adapters format; null for adapter=none
      "best_checkpoint": "checkpoints/best-step=40.ckpt",
-     "base": {"pretrained_name": ..., "nemo_path": ..., "model_config": "tiny_tdt"},
+     "base": {"pretrained_name": ..., "nemo_path": ..., "model_config": "tiny_tdt"},  # config: null when loaded
      "adapter": {...the adapter config...},
      "best_val_entity_wer": 0.93, "best_val_wer": 0.97,   # of the validation that chose the best checkpoint
      "monitor": "val_entity_wer", "global_step": 120, "trainable_params": ..., "total_params": ...}

@@ -38,7 +38,8 @@ def test_rerun_resumes_from_last_checkpoint(synth_dir, tmp_path):
     assert (tokenizer / "tokenizer.model").stat().st_mtime_ns == stamp
     history = _history(run_dir)
     assert [(e["validation"], e["step"]) for e in history] == [(0, 2), (1, 4)]  # step 2 kept, training went on
-    assert json.loads((run_dir / "artifacts" / "run.json").read_text())["global_step"] == 4
+    doc = json.loads((run_dir / "artifacts" / "run.json").read_text())
+    assert doc["global_step"] == 4 and doc["base"]["model_config"] == "tiny_tdt"  # built by the model group
     last = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     assert last["global_step"] == 4
 
@@ -143,6 +144,7 @@ def test_finance_calls_adapts_a_local_nemo_on_user_cuts(synth_dir, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = json.loads((run_dir / "artifacts" / "run.json").read_text())
     assert doc["base"]["nemo_path"] == str(base) and doc["global_step"] == 2
+    assert doc["base"]["model_config"] is None  # the weights came from the .nemo, not from the model group
     assert doc["adapters"] == "artifacts/adapters.pt" and doc["best_val_entity_wer"] is not None
     import yaml
     saved = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())

@@ -328,7 +328,9 @@ def _finish(cfg, run_dir: Path, trainer, model, best, summary, data: PreparedDat
         run_json = write_run_json(
             run_dir, nemo=nemo_path, adapters=adapters_path, best_checkpoint=best_path,
             base={"pretrained_name": cfg.model.get("pretrained_name"), "nemo_path": cfg.model.get("nemo_path"),
-                  "model_config": _model_config_name()},
+                  # the model group only built the model when no weights were loaded
+                  "model_config": None if cfg.model.get("nemo_path") or cfg.model.get("pretrained_name")
+                  else _model_config_name()},
             adapter=_container(cfg.adapter),
             best_val_entity_wer=entry.get("val_entity_wer") if entry else None,
             best_val_wer=entry.get("val_wer") if entry else None,
