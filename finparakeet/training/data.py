@@ -24,9 +24,9 @@ __all__ = ["SPLITS", "PreparedData", "prepare_data", "check_corpus_calls", "synt
 
 logger = logging.getLogger(__name__)
 
-# config key of the source cuts -> folder under <run_dir>/data ("replay": general cuts mixed into training)
 # the train split's cuts with the spoken form as their text (data.target_text=spoken)
 SPOKEN_CUTS = "clean_cuts_spoken.jsonl.gz"
+# config key of the source cuts -> folder under <run_dir>/data ("replay": general cuts mixed into training)
 SPLITS = {"train": "train_cuts", "validation": "validation_cuts", "test": "test_cuts", "replay": "replay_cuts"}
 
 
