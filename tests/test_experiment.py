@@ -267,3 +267,27 @@ def test_a_system_not_trained_here_is_used_as_it_is_or_named(tmp_path):
     (tmp_path / "base" / ".hydra").mkdir()
     (tmp_path / "base" / ".hydra" / "config.yaml").write_text("trainer: {max_steps: 100}\n")  # stopped early
     assert run_training(spec, tmp_path, tmp_path, []) is False
+
+
+def test_train_only_keeps_the_named_stages_in_training_order():
+    from finparakeet.experiment.runner import SystemSpec, select_stages
+
+    stages = [SystemSpec(k, k, f"run_{k}", ()) for k in ("base", "scratch", "adapt", "full")]
+    assert select_stages(stages, None) == stages
+    assert [s.run for s in select_stages(stages, ["run_full", "run_scratch"])] == ["run_scratch", "run_full"]
+    with pytest.raises(ValueError, match=r"train_only: no training stage has run dir run_x; the stages are: run_base"):
+        select_stages(stages, ["run_x"])
+
+
+def test_train_only_stops_before_decoding(tmp_path):
+    from omegaconf import OmegaConf
+
+    from finparakeet.experiment.pipeline import run_experiment
+
+    cfg = OmegaConf.load(REPO / "finparakeet" / "conf" / "run_experiment.yaml")
+    for key in ("hydra", "defaults"):
+        cfg.pop(key)
+    cfg.merge_with({"output_dir": str(tmp_path / "results"), "runs_dir": str(tmp_path / "runs"),
+                    "data_dir": str(tmp_path / "data"), "results_md": None, "train_only": []})
+    assert run_experiment(cfg) == {"trained": [], "stage_seconds_this_invocation": {}}
+    assert not (tmp_path / "results").exists()  # nothing decoded, no table written

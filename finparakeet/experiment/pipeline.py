@@ -25,7 +25,8 @@ from finparakeet.experiment.lists import prepare_inputs
 from finparakeet.experiment.lm import LMSettings, build_experiment_lm, lm_unavailable, tokenizer_sha
 from finparakeet.experiment.replay import CRITERION, ReplayConfig, choose_share, replay_specs
 from finparakeet.experiment.results import SCHEMA, render_markdown, same_transcripts, write_results
-from finparakeet.experiment.runner import StageLog, SystemSpec, run_training, systems_from_cfg, training_wall_seconds
+from finparakeet.experiment.runner import (StageLog, SystemSpec, run_training, select_stages, systems_from_cfg,
+                                          training_wall_seconds)
 from finparakeet.experiment.systems import (DecodeSettings, adapters_off_rows, lm_rows, longform_rows, nemo_rows,
                                             whisper_rows)
 
@@ -229,8 +230,13 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], whisper: Callable[[Mappi
     log = StageLog()
     extra = [str(o) for o in cfg.train_overrides or ()]
     trained = [*specs.values(), *candidates.values()]
-    for spec in trained:  # in order: adapted systems start from the base's .nemo, replay reads its train cuts
+    only = select_stages(trained, cfg.get("train_only"))
+    for spec in only:  # in order: adapted systems start from the base's .nemo, replay reads its train cuts
         log.timed(f"train:{spec.run}", lambda spec=spec: run_training(spec, runs_dir, data_dir, extra))
+    if cfg.get("train_only") is not None:
+        print(f"[experiment] train_only: {', '.join(s.run for s in only)} trained; rerun without train_only to "
+              "decode and write the table", flush=True)
+        return {"trained": [s.run for s in only], "stage_seconds_this_invocation": log.seconds}
 
     finance_data = data_summary(runs_dir / cfg.finance_test_run)
     dcfg = _plain(cfg.decode)

@@ -46,6 +46,18 @@ def systems_from_cfg(systems: Mapping[str, Mapping[str, Any]]) -> list[SystemSpe
                        bool(v.get("adapted", False))) for k, v in systems.items()]
 
 
+def select_stages(stages: Sequence[SystemSpec], runs: Sequence[str] | None) -> list[SystemSpec]:
+    """The training stages whose run dir is in ``runs`` (in training order); all of them when ``runs`` is None."""
+    if runs is None:
+        return list(stages)
+    known = [s.run for s in stages]
+    unknown = [r for r in runs if r not in known]
+    if unknown:
+        raise ValueError(f"train_only: no training stage has run dir {', '.join(map(str, unknown))}; the stages are: "
+                         f"{', '.join(known)}")
+    return [s for s in stages if s.run in set(runs)]
+
+
 def train_overrides(spec: SystemSpec, runs_dir: Path, data_dir: Path, extra: Sequence[str]) -> list[str]:
     """The stage's ``recipes/train.py`` overrides (what a user would type)."""
     return [*(spec.train or ()), f"paths.runs_dir={runs_dir}", f"paths.data_dir={data_dir}", *extra]
