@@ -254,6 +254,11 @@ def test_quick_experiment_end_to_end(tmp_path):
     assert doc["run_seconds"] > 0 and doc["bias_lists"]["lexicon"]["phrases"] > 1000
     assert (tmp_path / "results" / "experiment.md").read_text() == render_markdown(doc)
     assert (tmp_path / "results" / "experiment.png").stat().st_size > 10_000
+    # rerun: every stage is found trained and every decode finished, so the table comes back the same, decoding nothing
+    again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env, timeout=900)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert again.stdout.count("[experiment] reused") == len(list(dec.rglob("records.json"))) > 20
+    assert json.loads((tmp_path / "results" / "experiment.json").read_text())["systems"] == systems
 
 
 def test_a_system_not_trained_here_is_used_as_it_is_or_named(tmp_path):
@@ -291,3 +296,29 @@ def test_train_only_stops_before_decoding(tmp_path):
                     "data_dir": str(tmp_path / "data"), "results_md": None, "train_only": []})
     assert run_experiment(cfg) == {"trained": [], "stage_seconds_this_invocation": {}}
     assert not (tmp_path / "results").exists()  # nothing decoded, no table written
+
+
+def test_a_finished_decode_is_reused_until_its_command_or_an_input_changes(tmp_path):
+    from finparakeet.experiment.decodes import decode_key, reuse_or_decode
+
+    lst, model = tmp_path / "list.txt", tmp_path / "model.nemo"
+    lst.write_text("NVDA\n")
+    model.write_bytes(b"weights")
+    cfg = {"cuts_path": lst, "report_dir": tmp_path / "out", "output_filename": tmp_path / "out.json", "alpha": 0.5}
+    calls = []
+
+    def decode():
+        calls.append(1)
+        return {"output": {"entity_wer": 0.25 * len(calls)}}
+
+    def run(command="python recipes/transcribe.py x"):
+        return reuse_or_decode(tmp_path / "out", decode_key(command, cfg, model), decode)
+
+    assert run() == {"output": {"entity_wer": 0.25}}
+    assert run() == {"output": {"entity_wer": 0.25}} and len(calls) == 1  # reused
+    lst.write_text("NVDA\nAMD\n")  # the list rebuilt under the same name
+    assert run() == {"output": {"entity_wer": 0.5}}
+    model.write_bytes(b"retrained")
+    assert run()["output"]["entity_wer"] == 0.75
+    assert run("python recipes/transcribe.py y")["output"]["entity_wer"] == 1.0
+    assert len(calls) == 4

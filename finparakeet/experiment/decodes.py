@@ -9,6 +9,9 @@ the table can be rerun by hand.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import shlex
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -20,7 +23,7 @@ from finparakeet.scoring.api import score_items
 from finparakeet.scoring.inputs import ScoringItem
 
 __all__ = ["MODES", "MODE_LABELS", "SEEN", "HELDOUT", "rel", "command_line", "summarize_report", "voice_split",
-           "recipe_cfg", "decode_nemo", "decode_whisper", "tune"]
+           "recipe_cfg", "decode_key", "reuse_or_decode", "decode_nemo", "decode_whisper", "tune"]
 
 # How a finance input is decoded: which bias list, and whether the n-gram LM is fused.
 MODES = ("none", "lexicon", "per_call", "per_call_prompt", "lm", "lm_per_call")
@@ -28,6 +31,8 @@ MODE_LABELS = {"none": "no list", "lexicon": "lexicon list", "per_call": "per-ca
                "per_call_prompt": "per-call list as initial_prompt", "lm": "LM", "lm_per_call": "LM + per-call list"}
 SEEN, HELDOUT = "seen", "heldout"  # voice groups: families heard in training, and those held out (piper)
 CATEGORY_KEYS = ("entity_wer", "entity_accuracy", "num_entities")
+RECORDS_JSON = "records.json"  # a finished decode's records, beside its reports
+OUTPUT_KEYS = ("output_filename", "report_dir")
 
 
 def rel(path: str | Path) -> str:
@@ -120,26 +125,83 @@ def recipe_cfg(source: Path, out: Path, settings: Mapping[str, Any], **keys: Any
             **keys}
 
 
+def decode_key(command: str, cfg: Mapping[str, Any], model_path: str | Path | None = None) -> dict[str, Any]:
+    """What a decode's records depend on: its command and the sha256 of every file it reads (the model and the
+    config's input files: manifest, bias lists, LM), so a list or model rebuilt under the same name decodes again."""
+    inputs = {k: v for k, v in _leaves(cfg)
+              if k not in OUTPUT_KEYS and isinstance(v, (str, Path)) and Path(v).is_file()}
+    if model_path is not None:
+        inputs["model_path"] = model_path
+    return {"command": command, "sha256": {k: content_sha256(v) for k, v in sorted(inputs.items())}}
+
+
+def content_sha256(path: str | Path) -> str:
+    """sha256 of a file's content; of the uncompressed bytes for ``.gz`` (whose header holds its writing time)."""
+    h = hashlib.sha256()
+    with (gzip.open if str(path).endswith(".gz") else open)(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _leaves(cfg: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for k, v in cfg.items():
+        out += _leaves(v, f"{prefix}{k}.") if isinstance(v, Mapping) else [(f"{prefix}{k}", v)]
+    return out
+
+
+def reuse_or_decode(report_dir: str | Path, key: Mapping[str, Any], decode: Callable[[], Any]) -> Any:
+    """``decode()``'s records, kept in ``<report_dir>/records.json`` under ``key`` (:func:`decode_key`): an experiment
+    interrupted during its decodes reuses the finished ones when rerun; any other key decodes again."""
+    store = Path(report_dir) / RECORDS_JSON
+    if store.is_file():
+        kept = json.loads(store.read_text())
+        if kept.get("key") == key:
+            print(f"[experiment] reused {rel(store)}", flush=True)
+            return kept["records"]
+        old = kept.get("key") or {}
+        changed = [k for k in ("command", *sorted({*old.get("sha256", {}), *key["sha256"]}))
+                   if (old.get(k) if k == "command" else old.get("sha256", {}).get(k))
+                   != (key[k] if k == "command" else key["sha256"].get(k))]
+        print(f"[experiment] {rel(store)}: {', '.join(changed)} changed since, decoding again", flush=True)
+    records = decode()
+    store.parent.mkdir(parents=True, exist_ok=True)
+    tmp = store.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"key": key, "records": records}, indent=1))
+    tmp.replace(store)  # whole or absent: an interrupted write is never read as finished
+    return records
+
+
 def decode_nemo(model, model_path: str | Path, cfg: Mapping[str, Any], heldout: Sequence[str]
                 ) -> dict[str, dict[str, Any]]:
     """One ``recipes/transcribe.py`` run (``evaluate=true``) with ``model``: a record per decode it makes
-    (``output`` or ``boosting``, and ``no_boosting`` with ``boosting.compare``)."""
+    (``output`` or ``boosting``, and ``no_boosting`` with ``boosting.compare``); reused when it finished before."""
     from finparakeet.inference.pipeline import transcribe
 
-    res = transcribe(_strs({**cfg, "evaluate": True}), model=model)
     command = command_line("recipes/transcribe.py", {"model_path": Path(model_path), **cfg, "evaluate": True})
-    seconds = ((res.comparison or {}).get("rows") or {}).get("decode_seconds") or {}
-    return {name: _record(res.reports[name], path, heldout, command,
-                          seconds.get(name, res.stats.wall_seconds if len(res.outputs) == 1 else None))
-            for name, path in res.outputs.items()}
+
+    def decode() -> dict[str, dict[str, Any]]:
+        res = transcribe(_strs({**cfg, "evaluate": True}), model=model)
+        seconds = ((res.comparison or {}).get("rows") or {}).get("decode_seconds") or {}
+        return {name: _record(res.reports[name], path, heldout, command,
+                              seconds.get(name, res.stats.wall_seconds if len(res.outputs) == 1 else None))
+                for name, path in res.outputs.items()}
+
+    return reuse_or_decode(cfg["report_dir"], decode_key(command, cfg, model_path), decode)
 
 
 def decode_whisper(whisper: Callable[[Mapping[str, Any]], Any], cfg: Mapping[str, Any], heldout: Sequence[str]
                    ) -> dict[str, Any]:
-    """One ``recipes/transcribe_whisper.py`` run (``evaluate=true``) through ``whisper`` (its library call)."""
-    res = whisper(_strs({**cfg, "evaluate": True}))
-    return _record(res.report, res.output, heldout,
-                   command_line("recipes/transcribe_whisper.py", {**cfg, "evaluate": True}), res.stats.wall_seconds)
+    """One ``recipes/transcribe_whisper.py`` run (``evaluate=true``) through ``whisper`` (its library call); reused
+    when it finished before."""
+    command = command_line("recipes/transcribe_whisper.py", {**cfg, "evaluate": True})
+
+    def decode() -> dict[str, Any]:
+        res = whisper(_strs({**cfg, "evaluate": True}))
+        return _record(res.report, res.output, heldout, command, res.stats.wall_seconds)
+
+    return reuse_or_decode(cfg["report_dir"], decode_key(command, cfg), decode)
 
 
 def tune(candidates: Sequence[float], decode_dev: Callable[[float], Mapping[str, Any]]) -> dict[str, Any]:
