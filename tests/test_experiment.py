@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from finparakeet.experiment.book import render_results
+from finparakeet.experiment.confidence import catch_ceiling, choose_confidence
 from finparakeet.experiment.decodes import command_line, tune
 from finparakeet.experiment.goals import evaluate_goals
 from finparakeet.experiment.replay import choose_share
@@ -81,6 +82,16 @@ def test_goals_are_judged_on_the_numbers():
     assert g["best_adapted_lm_per_call_best_entity_wer_of_the_table"]["met"] is True
     assert g["lm_decode_time_le_1.3x"]["met"] is True and g["lm_decode_time_le_1.3x"]["ratio"] == 1.2
     assert g["lm_build_under_a_minute"]["met"] is True
+    # issue 15: judged on the confidence decode of the best adapted system's test split
+    assert g["confidence_auroc_ge_0.80"]["met"] is None  # no confidence decode yet
+    systems["adapt"]["confidence"] = {"test": {
+        "confidence": {"num_entities": 100, "num_errors": 25, "auroc": 0.83, "catch_rate": {"20%": 0.64},
+                       "ece": 0.3, "ece_calibrated": 0.04}, "decode_seconds": 1.1, "catch_ceiling": {"20%": 0.8}}}
+    g = evaluate_goals(systems, ROLES)
+    assert g["review_20pct_catches_70pct_of_entity_errors"] == {
+        "met": False, "caught": 0.64, "most_a_20pct_queue_can_catch": 0.8, "entities": 100, "errors": 25}
+    assert g["confidence_auroc_ge_0.80"]["met"] is True and g["calibrated_ece_le_0.05"]["met"] is True
+    assert g["confidence_decode_time_le_1.2x"]["met"] is True and g["confidence_decode_time_le_1.2x"]["ratio"] == 1.1
 
 
 def test_a_missing_system_or_decode_leaves_a_goal_unjudged():
@@ -240,6 +251,19 @@ def test_quick_experiment_end_to_end(tmp_path):
         assert "lm" not in systems["finance_scratch"]["finance"]
     else:
         assert "LM rows: skipped" in proc.stdout and "LM rows" in doc["skipped"]
+    # entity confidence (issue 15): method and aggregation chosen on dev, calibrated on dev, measured once on test
+    c = systems[best]["confidence"]
+    assert set(c["dev"]) == {"entropy_tsallis", "max_prob"}
+    assert all(set(row) == {"min", "mean", "prod"} for row in c["dev"].values())
+    assert (c["method"], c["aggregation"]) == choose_confidence(c["dev"])
+    conf = c["test"]["confidence"]
+    assert conf["num_entities"] > 0 and conf["aggregation"] == c["aggregation"]
+    assert f"entity_confidence.aggregation={c['aggregation']}" in c["test"]["command"]
+    if c["calibration_file"]:  # a 3-step model may get every dev entity wrong: then there is nothing to calibrate
+        assert "ece_calibrated" in conf and "confidence_calibration=" in c["test"]["command"]
+    else:
+        assert "correct and wrong entities" in c["uncalibrated_because"]
+    assert [k for k, s in systems.items() if s.get("confidence")] == [best]
     if _whisper_installed():
         w = systems["whisper_tiny_en"]
         assert set(w["finance"]) == {"none", "lexicon", "per_call", "per_call_prompt"} and "none" in w["general"]
@@ -248,7 +272,7 @@ def test_quick_experiment_end_to_end(tmp_path):
         assert all(r["whisper_bias"]["mode"] == "initial_prompt" and r["whisper_bias"]["phrases"] > 0 for r in prompt)
     else:
         assert "Whisper tiny.en: skipped" in proc.stdout and "pip install" in doc["skipped"]["Whisper tiny.en"]
-    assert {"general_base_wer_le_0.20", "replay_general_wer_cost_le_2_points",
+    assert {"general_base_wer_le_0.20", "replay_general_wer_cost_le_2_points", "confidence_auroc_ge_0.80",
             "best_adapted_per_call_cuts_org_ticker_person_25pct", "text_only_lm_cuts_base_entity_wer_15pct",
             "lm_decode_time_le_1.3x"} <= set(doc["goals"])
     assert doc["run_seconds"] > 0 and doc["bias_lists"]["lexicon"]["phrases"] > 1000
@@ -322,3 +346,15 @@ def test_a_finished_decode_is_reused_until_its_command_or_an_input_changes(tmp_p
     assert run()["output"]["entity_wer"] == 0.75
     assert run("python recipes/transcribe.py y")["output"]["entity_wer"] == 1.0
     assert len(calls) == 4
+
+
+def test_confidence_is_chosen_by_dev_auroc_and_a_short_queue_has_a_ceiling():
+    dev = {"entropy": {"min": {"auroc": 0.7}, "mean": {"auroc": 0.81}},
+           "max_prob": {"min": {"auroc": 0.81}, "mean": {"auroc": None}}}
+    assert choose_confidence(dev) == ("entropy", "mean")  # the first of the tied best
+    assert choose_confidence({"m": {"min": {"auroc": None}}}) == ("m", "min")
+    with pytest.raises(ValueError, match="confidence.methods is empty"):
+        choose_confidence({})
+    # 414 entities, 255 wrong: the 20% queue holds 83 entities, so it can catch at most 83 / 255 of the errors
+    assert catch_ceiling(414, 255, 0.2) == pytest.approx(83 / 255)
+    assert catch_ceiling(100, 10, 0.2) == 1.0 and catch_ceiling(100, 0, 0.2) is None

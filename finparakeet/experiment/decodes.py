@@ -33,6 +33,8 @@ SEEN, HELDOUT = "seen", "heldout"  # voice groups: families heard in training, a
 CATEGORY_KEYS = ("entity_wer", "entity_accuracy", "num_entities")
 RECORDS_JSON = "records.json"  # a finished decode's records, beside its reports
 OUTPUT_KEYS = ("output_filename", "report_dir")
+CONFIDENCE_KEYS = ("aggregation", "num_entities", "num_errors", "auroc", "catch_rate", "ece", "ece_calibrated",
+                   "num_deleted", "auroc_heard")
 
 
 def rel(path: str | Path) -> str:
@@ -83,7 +85,14 @@ def summarize_report(report: Mapping[str, Any]) -> dict[str, Any]:
             "num_utterances": report["num_utterances"], "num_entities": report["num_entities"],
             "categories": cats, "unseen": {k: unseen.get(k) for k in CATEGORY_KEYS},
             "keyphrases": {k: kp.get(k) for k in ("precision", "recall", "f1", "hits", "false_alarms", "misses")}
-            if kp else None}
+            if kp else None, **_confidence(report.get("confidence"))}
+
+
+def _confidence(section: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The confidence section's figures (a decode with ``confidence=true`` and references), without its bins."""
+    if not section:
+        return {}
+    return {"confidence": {k: section.get(k) for k in CONFIDENCE_KEYS if k in section}}
 
 
 def voice_split(manifest: str | Path, heldout_families: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The experiment's goals (issues 6, 13 and 14), each judged on the numbers it names; ``met`` is None when a system
+"""The experiment's goals (issues 6, 13, 14 and 15), each judged on the numbers it names; ``met`` is None when a system
 or a decode it needs is missing (never a guess). Every figure is from the finance *test* split or the general test;
 the weights behind them were chosen on dev."""
 
@@ -105,8 +105,29 @@ def _issue14(systems: Mapping[str, Mapping[str, Any]], roles: Mapping[str, str |
     return goals
 
 
+def _issue15(systems: Mapping[str, Mapping[str, Any]], roles: Mapping[str, str | None]) -> dict[str, dict[str, Any]]:
+    best = systems.get(roles.get("best") or "") or {}
+    test = nested(best, "confidence", "test") or {}
+    conf = test.get("confidence") or {}
+    caught, ceiling = nested(conf, "catch_rate", "20%"), nested(test, "catch_ceiling", "20%")
+    auroc, ece = conf.get("auroc"), conf.get("ece_calibrated")
+    t0, t = nested(best, "finance", "per_call", "decode_seconds"), test.get("decode_seconds")
+    return {
+        "review_20pct_catches_70pct_of_entity_errors": _judged(
+            None if caught is None else caught >= 0.70, caught=caught, most_a_20pct_queue_can_catch=ceiling,
+            entities=conf.get("num_entities"), errors=conf.get("num_errors")),
+        "confidence_auroc_ge_0.80": _judged(None if auroc is None else auroc >= 0.80, auroc=auroc),
+        "calibrated_ece_le_0.05": _judged(None if ece is None else ece <= 0.05, ece_calibrated=ece,
+                                          ece_raw=conf.get("ece")),
+        "confidence_decode_time_le_1.2x": _judged(
+            None if not t0 or t is None else t / t0 <= 1.2, seconds_without=t0, seconds_with=t,
+            ratio=None if not t0 or t is None else t / t0),
+    }
+
+
 def evaluate_goals(systems: Mapping[str, Mapping[str, Any]], roles: Mapping[str, str | None],
                    lm: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """Every goal, in the order of the issues: 6 (what still applies), 13, 14. ``roles``: which system key plays
+    """Every goal, in the order of the issues: 6 (what still applies), 13, 14, 15. ``roles``: which system key plays
     which part (``base``, ``scratch``, ``best``: the best adapted system, ``replay``, ``whisper``; None: absent)."""
-    return {**_issue6(systems, roles), **_issue13(systems, roles), **_issue14(systems, roles, lm)}
+    return {**_issue6(systems, roles), **_issue13(systems, roles), **_issue14(systems, roles, lm),
+            **_issue15(systems, roles)}

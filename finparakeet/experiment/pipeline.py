@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 from omegaconf import DictConfig, OmegaConf
 
 from finparakeet.experiment.book import write_results_md
+from finparakeet.experiment.confidence import ConfidenceSettings, confidence_rows
 from finparakeet.experiment.decodes import decode_nemo, recipe_cfg
 from finparakeet.experiment.goals import evaluate_goals
 from finparakeet.experiment.lists import prepare_inputs
@@ -259,6 +260,16 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], whisper: Callable[[Mappi
                        "tune_alpha": tuple(cfg.lm.tune_alpha or ())})
     lm_record = _lm_and_longform(systems, specs, list(dict.fromkeys(k for k in (cfg.base_system, best["system"]) if k)),
                                  runs_dir, dec_root, d, lm, _plain(cfg.longform.long_audio), log, skipped)
+    ccfg = _plain(cfg.get("confidence")) or {"enabled": False}
+    conf = ConfidenceSettings(**{**ccfg, "aggregations": tuple(ccfg.get("aggregations") or ())})
+    if not conf.enabled:
+        _skip(skipped, "Entity confidence", "confidence.enabled=false")
+    elif best["system"]:
+        key = best["system"]
+        model, path, _ = _load(runs_dir, specs[key])
+        systems[key]["confidence"] = log.timed(f"confidence:{key}", partial(
+            confidence_rows, model, path, dec_root / key, d, systems[key]["alphas"]["per_call"]["chosen"], conf))
+        model = None
     if not cfg.whisper.enabled:
         _skip(skipped, "Whisper tiny.en", "whisper.enabled=false")
     elif whisper is None:

@@ -16,7 +16,8 @@ from typing import Any, Callable, Mapping, Sequence
 from finparakeet.experiment.decodes import decode_nemo, decode_whisper, recipe_cfg, tune
 from finparakeet.experiment.lists import ExperimentInputs
 
-__all__ = ["DecodeSettings", "nemo_rows", "lm_rows", "longform_rows", "adapters_off_rows", "whisper_rows"]
+__all__ = ["DecodeSettings", "boosting_keys", "nemo_rows", "lm_rows", "longform_rows", "adapters_off_rows",
+           "whisper_rows"]
 
 BOOSTED, NO_BOOSTING, OUTPUT = "boosting", "no_boosting", "output"  # transcribe's names for its decodes
 
@@ -33,7 +34,8 @@ class DecodeSettings:
     tune_alpha: Sequence[float]  # boosting weights tried on dev
 
 
-def _boost(d: DecodeSettings, alpha: float, **keys: Any) -> dict[str, Any]:
+def boosting_keys(d: DecodeSettings, alpha: float, **keys: Any) -> dict[str, Any]:
+    """The boosting keys of a decode at weight ``alpha`` (the experiment's boosting settings plus ``keys``)."""
     return {**d.boosting, "boosting_tree_alpha": alpha, **keys}
 
 
@@ -47,12 +49,13 @@ def nemo_rows(model, model_path: Path, out: Path, d: DecodeSettings) -> dict[str
     for kind, (dev, _, keys) in lists.items():
         alphas[kind] = tune(candidates, lambda a, dev=dev, keys=keys, kind=kind: decode_nemo(
             model, model_path, recipe_cfg(dev, out / "dev" / f"{kind}.alpha{a:g}", d.recipe,
-                                          boosting=_boost(d, a, **keys)), d.heldout)[BOOSTED])
+                                          boosting=boosting_keys(d, a, **keys)), d.heldout)[BOOSTED])
     a_call, a_lex = alphas["per_call"]["chosen"], alphas["lexicon"]["chosen"]
     per_call = decode_nemo(model, model_path, recipe_cfg(i.per_call_test, out / "finance_test.per_call", d.recipe,
-                                                         boosting=_boost(d, a_call, compare=True)), d.heldout)
+                                                         boosting=boosting_keys(d, a_call, compare=True)), d.heldout)
     lexicon = decode_nemo(model, model_path, recipe_cfg(i.finance_test, out / "finance_test.lexicon", d.recipe,
-                                                        boosting=_boost(d, a_lex, **lists["lexicon"][2])), d.heldout)
+                                                        boosting=boosting_keys(d, a_lex, **lists["lexicon"][2])),
+                          d.heldout)
     general = decode_nemo(model, model_path, recipe_cfg(d.general_test, out / "general_test", d.recipe,
                                                         boosting={"enabled": False}), d.heldout)
     return {"alphas": alphas,
@@ -75,7 +78,7 @@ def lm_rows(model, model_path: Path, out: Path, d: DecodeSettings, arpa: str, lm
         d.heldout)[OUTPUT])
     la = tuned["chosen"]
     fin = decode_nemo(model, model_path, recipe_cfg(i.per_call_test, out / "finance_test.lm_per_call", d.recipe,
-                                                    boosting=_boost(d, per_call_alpha, compare=True), lm=lm(la)),
+                                                    boosting=boosting_keys(d, per_call_alpha, compare=True), lm=lm(la)),
                       d.heldout)
     gen = decode_nemo(model, model_path, recipe_cfg(d.general_test, out / "general_test.lm", d.recipe,
                                                     boosting={"enabled": False}, lm=lm(la)), d.heldout)
@@ -89,7 +92,7 @@ def longform_rows(model, model_path: Path, out: Path, d: DecodeSettings, per_cal
                   long_audio: Mapping[str, Any]) -> dict[str, Any]:
     """The call-length recordings, decoded with ``long_audio`` (windows), without and with their per-call lists."""
     res = decode_nemo(model, model_path, recipe_cfg(d.inputs.longform, out / "call_recordings", d.recipe,
-                                                    boosting=_boost(d, per_call_alpha, compare=True),
+                                                    boosting=boosting_keys(d, per_call_alpha, compare=True),
                                                     long_audio=dict(long_audio)), d.heldout)
     return {"none": res[NO_BOOSTING], "per_call": {**res[BOOSTED], "alpha": per_call_alpha}}
 

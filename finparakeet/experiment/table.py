@@ -1,5 +1,6 @@
-"""The issue-13/14 record (``experiment.json``, ``schema`` 2) as Markdown: the systems table, long-form calls,
-entity WER per category, the weights chosen on dev, replay, the LM, the goals, and the command of every row."""
+"""The issue-13/14/15 record (``experiment.json``, ``schema`` 2) as Markdown: the systems table, long-form calls,
+entity WER per category, the weights chosen on dev, replay, the LM, entity confidence, the goals, and the command of
+every row."""
 
 from __future__ import annotations
 
@@ -105,6 +106,36 @@ def _replay(systems: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return out
 
 
+def _confidence(systems: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    s = next((s for s in systems.values() if s.get("confidence")), None)
+    if s is None:
+        return []
+    c = s["confidence"]
+    t, m = c["test"], c["test"].get("confidence") or {}
+    caught, ceiling = m.get("catch_rate") or {}, t.get("catch_ceiling") or {}
+    out = ["", f"Entity confidence of {s['label']} (per-call lists, α {c['alpha']:g}): NeMo's word confidence "
+           f"aggregated per entity; method and aggregation chosen by {c['criterion']}; calibration "
+           f"({c['calibration']}) fitted on that dev transcript"
+           + (f" — none: {c['uncalibrated_because']}" if c.get("uncalibrated_because") else "")
+           + ". Dev AUROC per candidate:", "",
+           "| method | " + " | ".join(next(iter(c["dev"].values()))) + " |",
+           "| --- |" + " ---: |" * len(next(iter(c["dev"].values())))]
+    for name, row in c["dev"].items():
+        out.append(f"| {name} | " + " | ".join("–" if v.get("auroc") is None else f"{v['auroc']:.3f}"
+                                               for v in row.values()) + " |")
+    out += ["", f"Finance test, {c['method']} / {c['aggregation']}: {m.get('num_entities')} reference entities, "
+            f"{m.get('num_errors')} wrong; AUROC {_f3(m.get('auroc'))}; the least confident 10% / 20% catch "
+            f"{pct(caught.get('10%'))}% / {pct(caught.get('20%'))}% of the errors (at most "
+            f"{pct(ceiling.get('10%'))}% / {pct(ceiling.get('20%'))}%: a queue that short holds no more); "
+            f"ECE {_f3(m.get('ece'))} raw, "
+            f"{_f3(m.get('ece_calibrated'))} calibrated. `{t['command']}`"]
+    return out
+
+
+def _f3(v: float | None) -> str:
+    return "–" if v is None else f"{v:.3f}"
+
+
 def _goals(goals: Mapping[str, Mapping[str, Any]]) -> list[str]:
     out = ["", "| goal | met | numbers |", "| --- | --- | --- |"]
     for name, g in goals.items():
@@ -144,7 +175,7 @@ def render_table(doc: Mapping[str, Any]) -> str:
         src = ", ".join(f"{x['kind']} ({len(x.get('calls') or [])} calls)" for x in lm.get("sources") or [])
         out += ["", f"LM: order {lm['order']} over the model's tokens, from {src}: {lm['lines']} lines, "
                 f"{lm['tokens']} tokens, built in {lm['build_seconds']} s (lmplz {lm['lmplz_seconds']} s)."]
-    out += _goals(doc.get("goals") or {})
+    out += _confidence(systems) + _goals(doc.get("goals") or {})
     fin, gen = data.get("finance") or {}, data.get("general") or {}
     lists = doc.get("bias_lists") or {}
     out += ["", f"Data: finance train {fin.get('train_hours')} h ({fin.get('train_utterances')} utterances in calls), "
