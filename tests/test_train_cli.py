@@ -91,7 +91,8 @@ def test_offline_hub_model_fails_at_once_with_a_clear_message(tmp_path):
     assert "model.nemo_path=" in proc.stderr and "nvidia/parakeet-tdt-0.6b-v2" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert not (run_dir / "data").exists()  # failed before any data work
-    assert elapsed < 30
+    # not a speed figure: a hub client retrying offline would take minutes; imports alone take 15-40 s on 2 busy cores
+    assert elapsed < 120
 
 
 def test_missing_local_nemo_is_named(tmp_path):
