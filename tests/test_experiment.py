@@ -278,11 +278,8 @@ def test_quick_experiment_end_to_end(tmp_path):
     assert doc["run_seconds"] > 0 and doc["bias_lists"]["lexicon"]["phrases"] > 1000
     assert (tmp_path / "results" / "experiment.md").read_text() == render_markdown(doc)
     assert (tmp_path / "results" / "experiment.png").stat().st_size > 10_000
-    # rerun: every stage is found trained and every decode finished, so the table comes back the same, decoding nothing
-    again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env, timeout=900)
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert again.stdout.count("[experiment] reused") == len(list(dec.rglob("records.json"))) > 20
-    assert json.loads((tmp_path / "results" / "experiment.json").read_text())["systems"] == systems
+    # every decode kept its records for a rerun (test_a_finished_decode_is_reused_... checks the reuse itself)
+    assert len(list(dec.rglob("records.json"))) > 20
 
 
 def test_a_system_not_trained_here_is_used_as_it_is_or_named(tmp_path):
