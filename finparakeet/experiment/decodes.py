@@ -58,14 +58,9 @@ def _value(v: Any) -> str:
     return str(v)
 
 
-def _flatten(cfg: Mapping[str, Any], prefix: str = "") -> list[str]:
-    out = []
-    for k, v in cfg.items():
-        if isinstance(v, Mapping):
-            out += _flatten(v, f"{prefix}{k}.")
-        elif v is not None and k != "progress":  # None: the recipe's default; progress: a display setting
-            out.append(shlex.quote(f"{prefix}{k}={_value(v)}"))
-    return out
+def _flatten(cfg: Mapping[str, Any]) -> list[str]:
+    return [shlex.quote(f"{k}={_value(v)}") for k, v in _leaves(cfg)
+            if v is not None and k.rsplit(".", 1)[-1] != "progress"]  # None: the recipe's default; progress: display
 
 
 def command_line(script: str, cfg: Mapping[str, Any]) -> str:
@@ -160,6 +155,10 @@ def _leaves(cfg: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
+def _flat_key(key: Mapping[str, Any]) -> dict[str, Any]:
+    return {"command": key.get("command"), **(key.get("sha256") or {})}
+
+
 def reuse_or_decode(report_dir: str | Path, key: Mapping[str, Any], decode: Callable[[], Any]) -> Any:
     """``decode()``'s records, kept in ``<report_dir>/records.json`` under ``key`` (:func:`decode_key`): an experiment
     interrupted during its decodes reuses the finished ones when rerun; any other key decodes again."""
@@ -169,10 +168,8 @@ def reuse_or_decode(report_dir: str | Path, key: Mapping[str, Any], decode: Call
         if kept.get("key") == key:
             print(f"[experiment] reused {rel(store)}", flush=True)
             return kept["records"]
-        old = kept.get("key") or {}
-        changed = [k for k in ("command", *sorted({*old.get("sha256", {}), *key["sha256"]}))
-                   if (old.get(k) if k == "command" else old.get("sha256", {}).get(k))
-                   != (key[k] if k == "command" else key["sha256"].get(k))]
+        then, now = _flat_key(kept.get("key") or {}), _flat_key(key)
+        changed = sorted(k for k in {*then, *now} if then.get(k) != now.get(k))
         print(f"[experiment] {rel(store)}: {', '.join(changed)} changed since, decoding again", flush=True)
     records = decode()
     store.parent.mkdir(parents=True, exist_ok=True)
