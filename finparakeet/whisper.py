@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from omegaconf import DictConfig, OmegaConf
-from tqdm import tqdm
 
 from finparakeet.biasing.phrases import clean_phrases
 from finparakeet.conf import CONF_DIR
@@ -33,7 +32,7 @@ from finparakeet.data.rejects import AUDIO_UNREADABLE, Reject, count_kinds, writ
 from finparakeet.inference.evaluation import evaluate_manifest
 from finparakeet.inference.inputs import collect_inputs
 from finparakeet.inference.pipeline import global_phrases
-from finparakeet.inference.transcriber import DecodeStats, load_samples
+from finparakeet.inference.transcriber import AudioBar, DecodeStats, load_samples
 
 logger = logging.getLogger(__name__)
 
@@ -269,8 +268,7 @@ def transcribe_whisper(cfg: Mapping[str, Any] | DictConfig, model=None) -> Whisp
     stats = DecodeStats(items=len(inputs.items))
     rows: list[dict[str, Any]] = []
     biased = cut = dropped = 0
-    bar = tqdm(total=round(sum(it.cut.duration for it in inputs.items), 1), unit="s", desc="whisper",
-               disable=not cfg.progress, bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]")
+    bar = AudioBar(sum(it.cut.duration for it in inputs.items), "whisper", cfg.progress)
     start = time.perf_counter()
     for item in inputs.items:
         try:
@@ -289,7 +287,7 @@ def transcribe_whisper(cfg: Mapping[str, Any] | DictConfig, model=None) -> Whisp
         rows.append(row)
         stats.audio_seconds += item.cut.duration
         stats.max_pass_seconds = max(stats.max_pass_seconds, item.cut.duration)
-        bar.update(round(item.cut.duration, 1))
+        bar.tick(item.cut.duration)
     bar.close()
     stats.wall_seconds = time.perf_counter() - start
     if cut:

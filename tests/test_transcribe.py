@@ -371,3 +371,15 @@ def test_recipe_command_line(world, tmp_path):
                           f"dataset_manifest={world.eval_manifest}", f"output_filename={out}",
                           "boosting.key_phrases_list=[]"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert bad.returncode != 0 and "key_phrases_list is empty" in bad.stderr
+
+
+def test_audio_bar_stops_at_its_total_and_closes(capsys):
+    """Durations rounded up add to more than the total; tqdm run past its total drops it and fails at close."""
+    from finparakeet.inference.transcriber import AudioBar
+
+    bar = AudioBar(10 * 1.04, "whisper")
+    for _ in range(10):
+        bar.tick(1.1)  # 11 s ticked over 10.4 s of audio
+    bar.close()
+    assert bar.seconds == pytest.approx(10.4)
+    assert "10/10 s audio" in capsys.readouterr().err

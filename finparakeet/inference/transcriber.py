@@ -36,6 +36,26 @@ class Transcript:
     segments: list[dict[str, Any]] | None = None
 
 
+class AudioBar:
+    """A progress bar in seconds of audio that stops at its total, never past it: overlapping windows decode some
+    seconds twice and rounded durations add up past the sum, and a tqdm bar run past its total drops the total and
+    then fails to format it, at ``close()``, after the whole decode."""
+
+    def __init__(self, total_seconds: float, desc: str, enabled: bool = True):
+        self._bar = tqdm(total=total_seconds, unit="s", desc=desc, disable=not enabled,
+                         bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]")
+
+    @property
+    def seconds(self) -> float:
+        return self._bar.n
+
+    def tick(self, seconds: float) -> None:
+        self._bar.update(max(0.0, min(seconds, self._bar.total - self._bar.n)))
+
+    def close(self) -> None:
+        self._bar.close()
+
+
 @dataclass
 class DecodeStats:
     audio_seconds: float = 0.0
@@ -191,13 +211,8 @@ class Transcriber:
         """Transcripts in input order (None where the item was rejected), the rejects, and timing."""
         la = self.long_audio
         stats = DecodeStats(items=len(items))
-        total = sum(it.cut.duration for it in items)
-        bar = tqdm(total=total, unit="s", desc="transcribing", disable=not self.progress,
-                   bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]")
-
-        def tick(seconds: float) -> None:
-            # overlapping windows decode some seconds twice: the bar stops at the audio's length, never past it
-            bar.update(max(0.0, min(seconds, bar.total - bar.n)))
+        bar = AudioBar(sum(it.cut.duration for it in items), "transcribing", self.progress)
+        tick = bar.tick
 
         bad: dict[int, str] = {}
         out: list[Transcript | None] = [None] * len(items)
