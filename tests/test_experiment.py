@@ -345,6 +345,18 @@ def test_a_finished_decode_is_reused_until_its_command_or_an_input_changes(tmp_p
     assert len(calls) == 4
 
 
+def test_decoding_time_is_summed_over_every_kept_decode(tmp_path):
+    from finparakeet.experiment.decodes import recorded_decode_seconds, reuse_or_decode
+
+    reuse_or_decode(tmp_path / "a", {"command": "a"},
+                    lambda: {"boosting": {"decode_seconds": 2.5, "categories": {"ORG": {"entity_wer": 1.0}}},
+                             "no_boosting": {"decode_seconds": 1.5}})
+    reuse_or_decode(tmp_path / "w" / "b", {"command": "b"}, lambda: {"wer": 0.3, "decode_seconds": 40.0})
+    reuse_or_decode(tmp_path / "c", {"command": "c"}, lambda: {"decode_seconds": None})
+    assert recorded_decode_seconds(tmp_path) == 44.0
+    assert recorded_decode_seconds(tmp_path / "empty") == 0.0
+
+
 def test_confidence_is_chosen_by_dev_auroc_and_a_short_queue_has_a_ceiling():
     dev = {"entropy": {"min": {"auroc": 0.7}, "mean": {"auroc": 0.81}},
            "max_prob": {"min": {"auroc": 0.81}, "mean": {"auroc": None}}}

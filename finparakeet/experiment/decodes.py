@@ -22,7 +22,7 @@ from finparakeet.experiment.general import voice_family
 from finparakeet.scoring.api import score_items
 from finparakeet.scoring.inputs import ScoringItem
 
-__all__ = ["MODES", "MODE_LABELS", "SEEN", "HELDOUT", "rel", "command_line", "summarize_report", "voice_split",
+__all__ = ["recorded_decode_seconds", "MODES", "MODE_LABELS", "SEEN", "HELDOUT", "rel", "command_line", "summarize_report", "voice_split",
            "recipe_cfg", "decode_key", "reuse_or_decode", "decode_nemo", "decode_whisper", "tune"]
 
 # How a finance input is decoded: which bias list, and whether the n-gram LM is fused.
@@ -177,6 +177,18 @@ def reuse_or_decode(report_dir: str | Path, key: Mapping[str, Any], decode: Call
     tmp.write_text(json.dumps({"key": key, "records": records}, indent=1))
     tmp.replace(store)  # whole or absent: an interrupted write is never read as finished
     return records
+
+
+def recorded_decode_seconds(root: str | Path) -> float:
+    """Seconds of every decode pass kept under ``root`` (each ``records.json``): the decoding time of the whole
+    experiment, over all the sittings it took, which one rerun that reuses them cannot measure."""
+    def total(o: Any) -> float:
+        if isinstance(o, Mapping):
+            own = o.get("decode_seconds")
+            return (own if isinstance(own, (int, float)) else 0.0) + sum(total(v) for v in o.values())
+        return 0.0
+
+    return round(sum(total(json.loads(p.read_text())["records"]) for p in Path(root).rglob(RECORDS_JSON)), 1)
 
 
 def decode_nemo(model, model_path: str | Path, cfg: Mapping[str, Any], heldout: Sequence[str]

@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from finparakeet.experiment.book import write_results_md
 from finparakeet.experiment.confidence import ConfidenceSettings, confidence_rows
-from finparakeet.experiment.decodes import decode_nemo, recipe_cfg
+from finparakeet.experiment.decodes import decode_nemo, recipe_cfg, recorded_decode_seconds
 from finparakeet.experiment.goals import evaluate_goals
 from finparakeet.experiment.lists import prepare_inputs
 from finparakeet.experiment.lm import LMSettings, build_experiment_lm, lm_unavailable, tokenizer_sha
@@ -289,6 +289,7 @@ def run_experiment(cfg: DictConfig | Mapping[str, Any], whisper: Callable[[Mappi
            "decode": dcfg, "lm_settings": _plain(cfg.lm), "longform": _plain(cfg.longform),
            "machine": machine(), "stage_seconds_this_invocation": log.seconds,
            "total_train_seconds": round(sum(training_wall_seconds(runs_dir / s.run) or 0 for s in trained), 1),
+           "total_decode_seconds": recorded_decode_seconds(dec_root),
            "run_seconds": round(time.perf_counter() - start, 1)}
     block = render_markdown(doc)
     paths = write_results(doc, block, Path(cfg.output_dir))

@@ -184,7 +184,7 @@ def render_table(doc: Mapping[str, Any]) -> str:
             f"utterances), general test {gen.get('test_utterances')} utterances. Lists: lexicon "
             f"{nested(lists, 'lexicon', 'phrases')} phrases; per-call lists from {nested(lists, 'per_call', 'calls')} "
             f"calls' metadata ({nested(lists, 'per_call', 'phrases_per_call')} phrases each on average). Machine: "
-            f"{nested(doc, 'machine', 'description') or '?'}. Training {dur(doc.get('total_train_seconds'))} in all; "
-            f"this run of `{doc.get('command', 'make experiment')}` took {dur(doc.get('run_seconds'))}."]
+            f"{nested(doc, 'machine', 'description') or '?'}. Training {dur(doc.get('total_train_seconds'))} in all, "
+            f"decoding {dur(doc.get('total_decode_seconds'))} (every decode pass, summed over all sittings); this run of `{doc.get('command', 'make experiment')}` took {dur(doc.get('run_seconds'))}."]
     out += _commands(systems, lm)
     return "\n".join(out) + "\n"
