@@ -215,7 +215,7 @@ def test_calibration_recipe_and_calibrated_transcription(world, model, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "AUROC" in proc.stdout
     cal = json.loads(cal_path.read_text())
-    assert cal["method"] == "isotonic" and cal["fitted_on"]["aggregation"] == "min" and cal["fitted_on"]["entities"]
+    assert cal["method"] == "isotonic" and cal["fitted_on"]["aggregation"] == "mean" and cal["fitted_on"]["entities"]
     result = _run(model, dataset_manifest=str(world.eval_manifest), output_filename=str(tmp_path / "t" / "o.json"),
                   confidence=True, confidence_calibration=str(cal_path), evaluate=True)
     assert all(it.calibrated_confidence is not None for it in result.review)

@@ -80,7 +80,7 @@ def test_goals_are_judged_on_the_numbers():
     # issue 14
     assert g["text_only_lm_cuts_base_entity_wer_15pct"]["met"] is False  # 0.52 > 0.85 x 0.60
     assert g["best_adapted_lm_per_call_best_entity_wer_of_the_table"]["met"] is True
-    assert g["lm_decode_time_le_1.3x"]["met"] is True and g["lm_decode_time_le_1.3x"]["ratio"] == 1.2
+    assert not any("decode_time" in name for name in g)  # speed: the benchmarks' goals
     assert g["lm_build_under_a_minute"]["met"] is True
     # issue 15: judged on the confidence decode of the best adapted system's test split
     assert g["confidence_auroc_ge_0.80"]["met"] is None  # no confidence decode yet
@@ -91,7 +91,6 @@ def test_goals_are_judged_on_the_numbers():
     assert g["review_20pct_catches_70pct_of_entity_errors"] == {
         "met": False, "caught": 0.64, "most_a_20pct_queue_can_catch": 0.8, "entities": 100, "errors": 25}
     assert g["confidence_auroc_ge_0.80"]["met"] is True and g["calibrated_ece_le_0.05"]["met"] is True
-    assert g["confidence_decode_time_le_1.2x"]["met"] is True and g["confidence_decode_time_le_1.2x"]["ratio"] == 1.1
 
 
 def test_a_missing_system_or_decode_leaves_a_goal_unjudged():
@@ -165,7 +164,7 @@ def test_results_md_is_the_rendering_of_the_committed_records():
     assert (REPO / "RESULTS.md").read_text(encoding="utf-8") == expected, \
         "RESULTS.md is stale: run python recipes/write_results.py"
     assert "python recipes/train.py +experiment=finance_adapt adapter=linear_all trainer.max_steps=750" in expected
-    assert "| General base | no boosting | 5.18M | 4000 |" in expected  # issue 6's record until the rerun
+    assert "| General base | no list | 4.95M | 20000 |" in expected
     assert (REPO / "results" / "experiment.png").is_file()
 
 
@@ -274,7 +273,7 @@ def test_quick_experiment_end_to_end(tmp_path):
         assert "Whisper tiny.en: skipped" in proc.stdout and "pip install" in doc["skipped"]["Whisper tiny.en"]
     assert {"general_base_wer_le_0.20", "replay_general_wer_cost_le_2_points", "confidence_auroc_ge_0.80",
             "best_adapted_per_call_cuts_org_ticker_person_25pct", "text_only_lm_cuts_base_entity_wer_15pct",
-            "lm_decode_time_le_1.3x"} <= set(doc["goals"])
+            "lm_build_under_a_minute"} <= set(doc["goals"])
     assert doc["run_seconds"] > 0 and doc["bias_lists"]["lexicon"]["phrases"] > 1000
     assert (tmp_path / "results" / "experiment.md").read_text() == render_markdown(doc)
     assert (tmp_path / "results" / "experiment.png").stat().st_size > 10_000
@@ -343,6 +342,26 @@ def test_a_finished_decode_is_reused_until_its_command_or_an_input_changes(tmp_p
     assert run()["output"]["entity_wer"] == 0.75
     assert run("python recipes/transcribe.py y")["output"]["entity_wer"] == 1.0
     assert len(calls) == 4
+
+
+def test_commands_show_paths_as_typed_in_the_checkout_even_through_a_link(tmp_path, monkeypatch):
+    from finparakeet.experiment.decodes import absolute, command_line, rel
+
+    checkout, elsewhere = tmp_path / "checkout", tmp_path / "disk" / "runs"
+    elsewhere.mkdir(parents=True)
+    checkout.mkdir()
+    (checkout / "runs").symlink_to(elsewhere)
+    monkeypatch.chdir(checkout)
+    model = elsewhere / "base" / "model.nemo"
+    assert rel(model) == "runs/base/model.nemo"
+    assert rel(checkout / "conf" / "x.yaml") == "conf/x.yaml"
+    assert rel(tmp_path / "other.json") == str(tmp_path / "other.json")
+    cfg = {"model_path": model, "boosting": {"key_phrases_file": checkout / "runs" / "l.txt", "alpha": 0.5}}
+    assert command_line("recipes/transcribe.py", cfg) == (
+        "python recipes/transcribe.py model_path=runs/base/model.nemo boosting.key_phrases_file=runs/l.txt "
+        "boosting.alpha=0.5")
+    # the records' key: the files as they are, so moving the link or the checkout does not matter
+    assert command_line("recipes/transcribe.py", cfg, absolute).split()[2] == f"model_path={model.resolve()}"
 
 
 def test_decoding_time_is_summed_over_every_kept_decode(tmp_path):

@@ -23,7 +23,7 @@ from finparakeet.scoring.api import score_items
 from finparakeet.scoring.inputs import ScoringItem
 
 __all__ = ["recorded_decode_seconds", "MODES", "MODE_LABELS", "SEEN", "HELDOUT", "rel", "command_line", "summarize_report", "voice_split",
-           "recipe_cfg", "decode_key", "reuse_or_decode", "decode_nemo", "decode_whisper", "tune"]
+           "absolute", "recipe_cfg", "decode_key", "reuse_or_decode", "decode_nemo", "decode_whisper", "tune"]
 
 # How a finance input is decoded: which bias list, and whether the n-gram LM is fused.
 MODES = ("none", "lexicon", "per_call", "per_call_prompt", "lm", "lm_per_call")
@@ -38,34 +38,40 @@ CONFIDENCE_KEYS = ("aggregation", "num_entities", "num_errors", "auroc", "catch_
 
 
 def rel(path: str | Path) -> str:
-    """``path`` relative to the working directory when under it (commands read as typed in the repository)."""
-    p = Path(path).resolve()
-    try:
-        return str(p.relative_to(Path.cwd()))
-    except ValueError:
-        return str(p)
+    """``path`` as typed in the repository: relative to the working directory when under it, directly or through a
+    link in it (``runs -> /data/runs`` shows ``runs/...``); else absolute."""
+    p, cwd = Path(path).resolve(), Path.cwd()
+    for base, shown in [(cwd, Path()), *((e.resolve(), Path(e.name)) for e in cwd.iterdir() if e.is_symlink())]:
+        if p.is_relative_to(base):
+            return str(shown / p.relative_to(base))
+    return str(p)
 
 
-def _value(v: Any) -> str:
+def absolute(path: str | Path) -> str:
+    return str(Path(path).resolve())
+
+
+def _value(v: Any, path: Callable[[Path], str]) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (list, tuple)):
-        return "[" + ",".join(_value(x) for x in v) + "]"
+        return "[" + ",".join(_value(x, path) for x in v) + "]"
     if isinstance(v, float):
         return f"{v:g}"
     if isinstance(v, Path):
-        return rel(v)
+        return path(v)
     return str(v)
 
 
-def _flatten(cfg: Mapping[str, Any]) -> list[str]:
-    return [shlex.quote(f"{k}={_value(v)}") for k, v in _leaves(cfg)
+def _flatten(cfg: Mapping[str, Any], path: Callable[[Path], str]) -> list[str]:
+    return [shlex.quote(f"{k}={_value(v, path)}") for k, v in _leaves(cfg)
             if v is not None and k.rsplit(".", 1)[-1] != "progress"]  # None: the recipe's default; progress: display
 
 
-def command_line(script: str, cfg: Mapping[str, Any]) -> str:
-    """``python <script> key=value ...`` for a (nested) recipe config; paths relative to the working directory."""
-    return " ".join(["python", script, *_flatten(cfg)])
+def command_line(script: str, cfg: Mapping[str, Any], path: Callable[[Path], str] = rel) -> str:
+    """``python <script> key=value ...`` for a (nested) recipe config; paths as ``path`` writes them (:func:`rel`:
+    as typed in the repository; :func:`absolute`: as the files are, whatever the working directory)."""
+    return " ".join(["python", script, *_flatten(cfg, path)])
 
 
 def summarize_report(report: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,7 +117,7 @@ def voice_split(manifest: str | Path, heldout_families: Iterable[str]) -> dict[s
     return out
 
 
-def _record(report: Mapping[str, Any], manifest: Path, heldout: Sequence[str], command: str,
+def _record(report: Mapping[str, Any], manifest: Path, heldout: Sequence[str], command: str | None,
             seconds: float | None) -> dict[str, Any]:
     return {**summarize_report(report), "voices": voice_split(manifest, heldout),
             "decode_seconds": None if seconds is None else round(seconds, 2), "command": command}
@@ -197,29 +203,34 @@ def decode_nemo(model, model_path: str | Path, cfg: Mapping[str, Any], heldout: 
     (``output`` or ``boosting``, and ``no_boosting`` with ``boosting.compare``); reused when it finished before."""
     from finparakeet.inference.pipeline import transcribe
 
-    command = command_line("recipes/transcribe.py", {"model_path": Path(model_path), **cfg, "evaluate": True})
+    full = {"model_path": Path(model_path), **cfg, "evaluate": True}
 
     def decode() -> dict[str, dict[str, Any]]:
         res = transcribe(_strs({**cfg, "evaluate": True}), model=model)
         seconds = ((res.comparison or {}).get("rows") or {}).get("decode_seconds") or {}
-        return {name: _record(res.reports[name], path, heldout, command,
+        return {name: _record(res.reports[name], path, heldout, None,
                               seconds.get(name, res.stats.wall_seconds if len(res.outputs) == 1 else None))
                 for name, path in res.outputs.items()}
 
-    return reuse_or_decode(cfg["report_dir"], decode_key(command, cfg, model_path), decode)
+    records = reuse_or_decode(cfg["report_dir"], decode_key(command_line("recipes/transcribe.py", full, absolute),
+                                                            cfg, model_path), decode)
+    command = command_line("recipes/transcribe.py", full)  # as typed here; the key holds absolute paths
+    return {name: {**r, "command": command} for name, r in records.items()}
 
 
 def decode_whisper(whisper: Callable[[Mapping[str, Any]], Any], cfg: Mapping[str, Any], heldout: Sequence[str]
                    ) -> dict[str, Any]:
     """One ``recipes/transcribe_whisper.py`` run (``evaluate=true``) through ``whisper`` (its library call); reused
     when it finished before."""
-    command = command_line("recipes/transcribe_whisper.py", {**cfg, "evaluate": True})
+    full = {**cfg, "evaluate": True}
 
     def decode() -> dict[str, Any]:
-        res = whisper(_strs({**cfg, "evaluate": True}))
-        return _record(res.report, res.output, heldout, command, res.stats.wall_seconds)
+        res = whisper(_strs(full))
+        return _record(res.report, res.output, heldout, None, res.stats.wall_seconds)
 
-    return reuse_or_decode(cfg["report_dir"], decode_key(command, cfg), decode)
+    record = reuse_or_decode(cfg["report_dir"], decode_key(command_line("recipes/transcribe_whisper.py", full,
+                                                                        absolute), cfg), decode)
+    return {**record, "command": command_line("recipes/transcribe_whisper.py", full)}
 
 
 def tune(candidates: Sequence[float], decode_dev: Callable[[float], Mapping[str, Any]]) -> dict[str, Any]:

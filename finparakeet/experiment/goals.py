@@ -1,6 +1,8 @@
 """The experiment's goals (issues 6, 13, 14 and 15), each judged on the numbers it names; ``met`` is None when a system
 or a decode it needs is missing (never a guess). Every figure is from the finance *test* split or the general test;
-the weights behind them were chosen on dev."""
+the weights behind them were chosen on dev. The speed goals (LM fusion <= 1.3x, confidence <= 1.2x the decode without)
+are the benchmarks' (``bench/bench_lm.py``, ``bench/bench_confidence.py``: both modes in one process, warmed up and
+alternated), not judged here: the experiment decodes each input once, in whichever sitting, under whatever load."""
 
 from __future__ import annotations
 
@@ -96,10 +98,6 @@ def _issue14(systems: Mapping[str, Mapping[str, Any]], roles: Mapping[str, str |
     goals["best_adapted_lm_per_call_best_entity_wer_of_the_table"] = _judged(
         None if mine is None or not others else all(mine < v for v in others.values()), system=roles.get("best"),
         entity_wer=mine, next_best=runner_up, next_best_entity_wer=others.get(runner_up) if runner_up else None)
-    t0, t_lm = nested(base, "finance", "none", "decode_seconds"), nested(base, "finance", "lm", "decode_seconds")
-    goals["lm_decode_time_le_1.3x"] = _judged(None if not t0 or t_lm is None else t_lm / t0 <= 1.3,
-                                              seconds_no_lm=t0, seconds_lm=t_lm,
-                                              ratio=None if not t0 or t_lm is None else t_lm / t0)
     build = nested(lm, "build_seconds")
     goals["lm_build_under_a_minute"] = _judged(None if build is None else build < 60, build_seconds=build)
     return goals
@@ -111,7 +109,6 @@ def _issue15(systems: Mapping[str, Mapping[str, Any]], roles: Mapping[str, str |
     conf = test.get("confidence") or {}
     caught, ceiling = nested(conf, "catch_rate", "20%"), nested(test, "catch_ceiling", "20%")
     auroc, ece = conf.get("auroc"), conf.get("ece_calibrated")
-    t0, t = nested(best, "finance", "per_call", "decode_seconds"), test.get("decode_seconds")
     return {
         "review_20pct_catches_70pct_of_entity_errors": _judged(
             None if caught is None else caught >= 0.70, caught=caught, most_a_20pct_queue_can_catch=ceiling,
@@ -119,9 +116,6 @@ def _issue15(systems: Mapping[str, Mapping[str, Any]], roles: Mapping[str, str |
         "confidence_auroc_ge_0.80": _judged(None if auroc is None else auroc >= 0.80, auroc=auroc),
         "calibrated_ece_le_0.05": _judged(None if ece is None else ece <= 0.05, ece_calibrated=ece,
                                           ece_raw=conf.get("ece")),
-        "confidence_decode_time_le_1.2x": _judged(
-            None if not t0 or t is None else t / t0 <= 1.2, seconds_without=t0, seconds_with=t,
-            ratio=None if not t0 or t is None else t / t0),
     }
 
 

@@ -1,8 +1,7 @@
 """The results of the experiment: ``experiment.json`` (the record), its Markdown block and chart.
 
 RESULTS.md shows ``render_markdown`` of the committed JSON (:mod:`.book` renders it; a test checks it), so table and
-JSON cannot drift apart. A record with ``schema`` 2 is issue 13/14's (:mod:`.table`); one without is issue 6's, as
-committed before (:mod:`.legacy`).
+JSON cannot drift apart (:mod:`.table` renders a record of this ``SCHEMA``; an older one is refused, naming the rerun).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from finparakeet.experiment.fmt import pct
-from finparakeet.experiment.legacy import render_legacy
 from finparakeet.experiment.table import render_table
 from finparakeet.scoring.report import nested
 
@@ -30,8 +28,11 @@ def same_transcripts(rows: list[Mapping[str, Any]], base_rows: list[Mapping[str,
 
 
 def render_markdown(doc: Mapping[str, Any]) -> str:
-    """The RESULTS.md block of a record, whichever issue's it is."""
-    return render_table(doc) if doc.get("schema") == SCHEMA else render_legacy(doc)
+    """The RESULTS.md block of an ``experiment.json`` record."""
+    if doc.get("schema") != SCHEMA:
+        raise ValueError(f"experiment.json has schema {doc.get('schema')!r}; this version renders schema {SCHEMA} "
+                         "(calls, per-call lists, replay, LM, Whisper): rerun `make experiment` to write it anew")
+    return render_table(doc)
 
 
 def write_chart(doc: Mapping[str, Any], path: Path) -> Path:

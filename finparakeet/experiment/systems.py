@@ -71,7 +71,7 @@ def lm_rows(model, model_path: Path, out: Path, d: DecodeSettings, arpa: str, lm
     i = d.inputs
 
     def lm(alpha: float) -> dict[str, Any]:
-        return {"ngram_lm_model": arpa, "ngram_lm_alpha": alpha}
+        return {"ngram_lm_model": Path(arpa), "ngram_lm_alpha": alpha}
 
     tuned = tune(lm_alphas, lambda a: decode_nemo(model, model_path, recipe_cfg(
         i.finance_dev, out / "dev" / f"lm.lambda{a:g}", d.recipe, boosting={"enabled": False}, lm=lm(a)),

@@ -27,7 +27,7 @@ from finparakeet.inference.inputs import Inputs, collect_inputs
 from finparakeet.inference.longform import LongAudioConfig
 from finparakeet.inference.transcriber import DecodeStats, Transcriber, Transcript
 from finparakeet.pretrained import resolve_shipped_name
-from finparakeet.scoring.confidence import AGGREGATIONS, Calibration, load_calibration
+from finparakeet.scoring.confidence import AGGREGATIONS, DEFAULT_AGGREGATION, Calibration, load_calibration
 from finparakeet.scoring.review import ReviewItem, report_sections, review_items, review_queue, write_review
 
 logger = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
     return result
 
 
-def _evaluate(cfg: DictConfig, result: TranscribeResult, inputs: Inputs, stats: dict[str, Any], how: str = "min",
+def _evaluate(cfg: DictConfig, result: TranscribeResult, inputs: Inputs, stats: dict[str, Any], how: str = DEFAULT_AGGREGATION,
               calibration: Calibration | None = None) -> None:
     report_dir = Path(cfg.report_dir) if cfg.report_dir else result.output.parent
     # Key phrases are scored against everything that was boosted: the global list and the per-utterance lists.

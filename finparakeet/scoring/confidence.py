@@ -21,12 +21,14 @@ from typing import Any, Sequence
 import numpy as np
 
 AGGREGATIONS = ("min", "mean", "prod")
+# mean: the highest dev AUROC in the experiment (414 finance dev entities: 0.84 against min's 0.76; results/experiment.json)
+DEFAULT_AGGREGATION = "mean"
 METHODS = ("isotonic", "temperature")
 REVIEW_SHARES = (0.1, 0.2)  # the queue sizes whose catch rate is reported
 _EPS = 1e-6  # confidence is clipped to [eps, 1 - eps] before a logit
 
 
-def aggregate(values: Sequence[float], how: str = "min") -> float:
+def aggregate(values: Sequence[float], how: str = DEFAULT_AGGREGATION) -> float:
     """One confidence for several words: ``min`` (the weakest word decides), ``mean`` or ``prod``."""
     if how not in AGGREGATIONS:
         raise ValueError(f"entity confidence aggregation must be one of {AGGREGATIONS}, got {how!r}")

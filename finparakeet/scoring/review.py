@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from finparakeet.data.rejects import InvalidCut, Reject
 from finparakeet.data.rows import read_rows, resolve_audio_path, row_entities, row_id
-from finparakeet.scoring.confidence import (AGGREGATIONS, Calibration, aggregate, confidence_metrics,
+from finparakeet.scoring.confidence import (AGGREGATIONS, DEFAULT_AGGREGATION, Calibration, aggregate, confidence_metrics,
                                            fit_calibration, reliability_bins)
 from finparakeet.scoring.metrics import EntityScorer
 from finparakeet.scoring.utterance import normalize_arrays
@@ -78,7 +78,7 @@ def _timed(words: Sequence[Mapping[str, Any]], idx: Sequence[int], offset: float
     return (round(offset + float(words[idx[0]]["start"]), 3), round(offset + float(words[idx[-1]]["end"]), 3))
 
 
-def utterance_items(row: Mapping[str, Any], line: int, scorer: EntityScorer, how: str = "min",
+def utterance_items(row: Mapping[str, Any], line: int, scorer: EntityScorer, how: str = DEFAULT_AGGREGATION,
                     references: bool = True, manifest_dir: str | Path | None = None) -> list[ReviewItem]:
     """The review items of one transcript row (see the module docstring); ``references=False`` ignores ``text``;
     ``manifest_dir``: the input manifest's folder, against which a relative ``audio_filepath`` is resolved as NeMo
@@ -128,7 +128,7 @@ def utterance_items(row: Mapping[str, Any], line: int, scorer: EntityScorer, how
     return items
 
 
-def review_items(rows: Iterable[Mapping[str, Any]], how: str = "min", calibration: Calibration | None = None,
+def review_items(rows: Iterable[Mapping[str, Any]], how: str = DEFAULT_AGGREGATION, calibration: Calibration | None = None,
                  scorer: EntityScorer | None = None, references: bool = True,
                  manifest_dir: str | Path | None = None) -> list[ReviewItem]:
     """Every row's review items, in row order, calibrated when ``calibration`` is given (``manifest_dir``: see
@@ -242,7 +242,7 @@ def compare_aggregations(rows: Sequence[Mapping[str, Any]], scorer: EntityScorer
     return {how: confidence_section(review_items(rows, how, scorer=scorer), how) or {} for how in AGGREGATIONS}
 
 
-def fit_from_transcript(path: str | Path, method: str = "isotonic", how: str = "min") -> Calibration:
+def fit_from_transcript(path: str | Path, method: str = "isotonic", how: str = DEFAULT_AGGREGATION) -> Calibration:
     """A calibration fitted on the reference entities of a dev transcript (``confidence=true``, with references)."""
     items = [it for it in review_items(read_transcript(path), how) if it.source == "reference"]
     if not items:
