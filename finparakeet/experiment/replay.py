@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from finparakeet.experiment.decodes import rel
 from finparakeet.experiment.runner import SystemSpec
 
 __all__ = ["ReplayConfig", "replay_specs", "choose_share", "CRITERION"]
@@ -38,7 +39,7 @@ def replay_specs(cfg: ReplayConfig, template: SystemSpec, replay_cuts: Path) -> 
         run = f"{template.run}_replay{share:g}"
         specs[share] = replace(template, key=f"{template.key}_replay", run=run,
                                label=f"{template.label} + replay {share:g}",
-                               train=(*template.train, f"name={run}", f"data.replay_cuts={replay_cuts}",
+                               train=(*template.train, f"name={run}", f"data.replay_cuts={rel(replay_cuts)}",
                                       f"data.replay_share={share:g}"))
     return specs
 
