@@ -9,9 +9,10 @@ OpenAI's Whisper runs through faster-whisper (CTranslate2, CPU-capable, no torch
 Bias lists reach Whisper as text in its decoder prompt (``bias_mode``): faster-whisper's ``hotwords`` (before every
 30 s window) or ``initial_prompt`` (before the first window; with ``condition_on_previous_text`` the decoded text
 follows it and pushes it out); in the first window both are the same tokens after ``<|startofprev|>``, so on
-audio under 30 s the two modes decode identically. Whisper keeps at most ``max_length // 2 - 1`` = 223 prompt tokens and faster-whisper
-cuts a longer prompt mid-phrase without a word, so a longer list is cut here at a phrase boundary: the longest prefix
-that fits is kept, and the number dropped is warned about and recorded in the row (``whisper_bias``).
+audio under 30 s the two modes decode identically. Whisper keeps at most ``max_length // 2 - 1`` = 223 prompt tokens
+and faster-whisper cuts a longer prompt mid-phrase without a word, so a longer list is cut here at a phrase boundary:
+the longest prefix that fits is kept, and the number dropped is warned about and recorded in the row
+(``whisper_bias``).
 """
 
 from __future__ import annotations

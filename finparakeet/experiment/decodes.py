@@ -22,8 +22,9 @@ from finparakeet.experiment.general import voice_family
 from finparakeet.scoring.api import score_items
 from finparakeet.scoring.inputs import ScoringItem
 
-__all__ = ["recorded_decode_seconds", "MODES", "MODE_LABELS", "SEEN", "HELDOUT", "rel", "command_line", "summarize_report", "voice_split",
-           "absolute", "recipe_cfg", "decode_key", "reuse_or_decode", "decode_nemo", "decode_whisper", "tune"]
+__all__ = ["MODES", "MODE_LABELS", "SEEN", "HELDOUT", "rel", "absolute", "command_line", "summarize_report",
+           "voice_split", "recorded_decode_seconds", "recipe_cfg", "decode_key", "reuse_or_decode", "decode_nemo",
+           "decode_whisper", "tune"]
 
 # How a finance input is decoded: which bias list, and whether the n-gram LM is fused.
 MODES = ("none", "lexicon", "per_call", "per_call_prompt", "lm", "lm_per_call")
@@ -117,10 +118,10 @@ def voice_split(manifest: str | Path, heldout_families: Iterable[str]) -> dict[s
     return out
 
 
-def _record(report: Mapping[str, Any], manifest: Path, heldout: Sequence[str], command: str | None,
-            seconds: float | None) -> dict[str, Any]:
+def _record(report: Mapping[str, Any], manifest: Path, heldout: Sequence[str], seconds: float | None
+            ) -> dict[str, Any]:
     return {**summarize_report(report), "voices": voice_split(manifest, heldout),
-            "decode_seconds": None if seconds is None else round(seconds, 2), "command": command}
+            "decode_seconds": None if seconds is None else round(seconds, 2)}
 
 
 def _strs(cfg: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,7 +209,7 @@ def decode_nemo(model, model_path: str | Path, cfg: Mapping[str, Any], heldout: 
     def decode() -> dict[str, dict[str, Any]]:
         res = transcribe(_strs({**cfg, "evaluate": True}), model=model)
         seconds = ((res.comparison or {}).get("rows") or {}).get("decode_seconds") or {}
-        return {name: _record(res.reports[name], path, heldout, None,
+        return {name: _record(res.reports[name], path, heldout,
                               seconds.get(name, res.stats.wall_seconds if len(res.outputs) == 1 else None))
                 for name, path in res.outputs.items()}
 
@@ -226,7 +227,7 @@ def decode_whisper(whisper: Callable[[Mapping[str, Any]], Any], cfg: Mapping[str
 
     def decode() -> dict[str, Any]:
         res = whisper(_strs(full))
-        return _record(res.report, res.output, heldout, None, res.stats.wall_seconds)
+        return _record(res.report, res.output, heldout, res.stats.wall_seconds)
 
     record = reuse_or_decode(cfg["report_dir"], decode_key(command_line("recipes/transcribe_whisper.py", full,
                                                                         absolute), cfg), decode)

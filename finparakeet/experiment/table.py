@@ -141,8 +141,8 @@ def _goals(goals: Mapping[str, Mapping[str, Any]]) -> list[str]:
     for name, g in goals.items():
         nums = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in g.items() if k != "met")
         out.append(f"| {name} | {'–' if g['met'] is None else ('yes' if g['met'] else 'no')} | {nums} |")
-    return out + ["", "Speed goals (decoding with LM fusion ≤ 1.3×, with confidence ≤ 1.2× the same decode without) are "
-                  "judged by the benchmarks below, which time both modes in one process, warmed up and alternated; "
+    return out + ["", "Speed goals (decoding with LM fusion ≤ 1.3×, with confidence ≤ 1.2× the same decode without) "
+                  "are judged by the benchmarks below, which time both modes in one process, warmed up and alternated; "
                   "the decodes here ran once each, in different sittings under different load."]
 
 
@@ -166,8 +166,8 @@ def render_table(doc: Mapping[str, Any]) -> str:
     systems, data = doc["systems"], doc.get("data") or {}
     out = _main(systems)
     if any(nested(s, "finance", "per_call_prompt") for s in systems.values()):
-        out += ["", "Whisper's per-call list as `hotwords` and as `initial_prompt` is the same prompt on utterances under "
-                "30 s (faster-whisper puts either text after `<|startofprev|>`), so those rows are the same "
+        out += ["", "Whisper's per-call list as `hotwords` and as `initial_prompt` is the same prompt on utterances "
+                "under 30 s (faster-whisper puts either text after `<|startofprev|>`), so those rows are the same "
                 "transcripts; the two modes part only on longer audio, where `hotwords` precedes every window."]
     for what, why in (doc.get("skipped") or {}).items():
         out += ["", f"**{what}: skipped** — {why}"]
@@ -191,6 +191,7 @@ def render_table(doc: Mapping[str, Any]) -> str:
             f"{nested(lists, 'lexicon', 'phrases')} phrases; per-call lists from {nested(lists, 'per_call', 'calls')} "
             f"calls' metadata ({nested(lists, 'per_call', 'phrases_per_call')} phrases each on average). Machine: "
             f"{nested(doc, 'machine', 'description') or '?'}. Training {dur(doc.get('total_train_seconds'))} in all, "
-            f"decoding {dur(doc.get('total_decode_seconds'))} (every decode pass, summed over all sittings); this run of `{doc.get('command', 'make experiment')}` took {dur(doc.get('run_seconds'))}."]
+            f"decoding {dur(doc.get('total_decode_seconds'))} (every decode pass, summed over all sittings); this "
+            f"run of `{doc.get('command', 'make experiment')}` took {dur(doc.get('run_seconds'))}."]
     out += _commands(systems, lm)
     return "\n".join(out) + "\n"

@@ -275,8 +275,8 @@ def transcribe(cfg: Mapping[str, Any] | DictConfig, model=None) -> TranscribeRes
     return result
 
 
-def _evaluate(cfg: DictConfig, result: TranscribeResult, inputs: Inputs, stats: dict[str, Any], how: str = DEFAULT_AGGREGATION,
-              calibration: Calibration | None = None) -> None:
+def _evaluate(cfg: DictConfig, result: TranscribeResult, inputs: Inputs, stats: dict[str, Any],
+              how: str = DEFAULT_AGGREGATION, calibration: Calibration | None = None) -> None:
     report_dir = Path(cfg.report_dir) if cfg.report_dir else result.output.parent
     # Key phrases are scored against everything that was boosted: the global list and the per-utterance lists.
     bias = clean_phrases(result.phrases + [p for it in inputs.items for p in (it.phrases or [])])

@@ -38,8 +38,8 @@ class Transcript:
 
 class AudioBar:
     """A progress bar in seconds of audio that stops at its total, never past it: overlapping windows decode some
-    seconds twice and rounded durations add up past the sum, and a tqdm bar run past its total drops the total and
-    then fails to format it, at ``close()``, after the whole decode."""
+    seconds twice, and a tqdm bar run past its total drops the total and then fails to format it, at ``close()``,
+    after the whole decode."""
 
     def __init__(self, total_seconds: float, desc: str, enabled: bool = True):
         self._bar = tqdm(total=total_seconds, unit="s", desc=desc, disable=not enabled,

@@ -25,8 +25,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from finparakeet.data.rejects import InvalidCut, Reject
 from finparakeet.data.rows import read_rows, resolve_audio_path, row_entities, row_id
-from finparakeet.scoring.confidence import (AGGREGATIONS, DEFAULT_AGGREGATION, Calibration, aggregate, confidence_metrics,
-                                           fit_calibration, reliability_bins)
+from finparakeet.scoring.confidence import (AGGREGATIONS, DEFAULT_AGGREGATION, Calibration, aggregate,
+                                           confidence_metrics, fit_calibration, reliability_bins)
 from finparakeet.scoring.metrics import EntityScorer
 from finparakeet.scoring.utterance import normalize_arrays
 
@@ -128,8 +128,8 @@ def utterance_items(row: Mapping[str, Any], line: int, scorer: EntityScorer, how
     return items
 
 
-def review_items(rows: Iterable[Mapping[str, Any]], how: str = DEFAULT_AGGREGATION, calibration: Calibration | None = None,
-                 scorer: EntityScorer | None = None, references: bool = True,
+def review_items(rows: Iterable[Mapping[str, Any]], how: str = DEFAULT_AGGREGATION,
+                 calibration: Calibration | None = None, scorer: EntityScorer | None = None, references: bool = True,
                  manifest_dir: str | Path | None = None) -> list[ReviewItem]:
     """Every row's review items, in row order, calibrated when ``calibration`` is given (``manifest_dir``: see
     ``utterance_items``)."""
